@@ -1,0 +1,19 @@
+//! augur: a plugin host that runs analysis rules, written as WebAssembly
+//! components against the `augur:rules` WIT contract, over observer snapshots
+//! and job outputs, each call sandboxed and bounded.
+//!
+//! The modules follow the data: [`pack`] resolves and loads rules,
+//! [`sandbox`] runs them under bounds, [`input`] reads what they run over,
+//! [`run`] drives a whole run into a [`report::Report`], and [`output`]
+//! writes it.
+
+pub mod builtin;
+pub mod contract;
+pub mod input;
+pub mod limits;
+pub mod log;
+pub mod output;
+pub mod pack;
+pub mod report;
+pub mod run;
+pub mod sandbox;

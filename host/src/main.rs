@@ -1,0 +1,202 @@
+//! The `augur` command line.
+//!
+//! Exit status: 0 when the run completed (with or without findings, and with
+//! or without rule errors); 2 for bad usage, an unusable pack, or inputs that
+//! could not be read (each named in the output's `errors`).
+
+use std::{fmt::Write as _, path::PathBuf, process::ExitCode};
+
+use augur::{
+    input,
+    output::{self, Format},
+    pack::Pack,
+    run::{Inputs, RunOptions},
+    sandbox::Sandbox,
+};
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Value, json};
+
+/// Exit status for bad usage or unusable input.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "augur", version, about = "Run sandboxed analysis rules over repository snapshots and job outputs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a rule pack over snapshots and job outputs.
+    Run(RunArgs),
+    /// List the rules of a pack: id, version, what they run on, kinds and config.
+    Rules(RulesArgs),
+}
+
+#[derive(Args)]
+struct PackArg {
+    /// The rule pack: an augur.toml manifest, a directory holding one, or a
+    /// directory of .wasm components. Without it, the built-in pack runs.
+    #[arg(long, value_name = "PATH")]
+    pack: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    pack: PackArg,
+    /// Observer snapshots: a JSON file or a directory of them (repeatable).
+    #[arg(long, value_name = "PATH")]
+    snapshots: Vec<PathBuf>,
+    /// Job outputs: a log file, a directory of logs or job folders, or `-`
+    /// for standard input (repeatable).
+    #[arg(long, value_name = "PATH")]
+    jobs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Leave wall times out of the stats, so that the same inputs and pack
+    /// give byte-identical output.
+    #[arg(long)]
+    no_timings: bool,
+}
+
+#[derive(Args)]
+struct RulesArgs {
+    #[command(flatten)]
+    pack: PackArg,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("AUGUR_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("augur: error: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    let sandbox = Sandbox::new().map_err(|e| format!("{e:#}"))?;
+    match cli.command {
+        Command::Run(args) => run_pack(&sandbox, args),
+        Command::Rules(args) => list_rules(&sandbox, args),
+    }
+}
+
+fn open_pack(sandbox: &Sandbox, arg: &PackArg) -> Result<Pack, String> {
+    match &arg.pack {
+        Some(path) => Pack::open(sandbox, path).map_err(|e| e.to_string()),
+        None => Ok(Pack::builtin(sandbox)),
+    }
+}
+
+fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
+    if args.snapshots.is_empty() && args.jobs.is_empty() {
+        return Err("nothing to analyse: give --snapshots PATH and/or --jobs PATH (see `augur run --help`)".into());
+    }
+    let pack = open_pack(sandbox, &args.pack)?;
+    let mut problems = Vec::new();
+    let series = input::load_snapshots(&args.snapshots, &mut problems);
+    let jobs = input::load_jobs(&args.jobs, &mut std::io::stdin().lock(), &mut problems);
+    let input_failed = problems.iter().any(|p| p.severity == input::ProblemSeverity::Error);
+    let inputs = Inputs { series, jobs, problems };
+
+    let report = augur::run::run(sandbox, &pack, &inputs, &RunOptions { timings: !args.no_timings });
+    let rendered = output::render(&report, args.format);
+    output::emit(&rendered, args.output.as_deref()).map_err(|e| match &args.output {
+        Some(path) => format!("{}: cannot write the report: {e}", path.display()),
+        None => format!("cannot write the report: {e}"),
+    })?;
+    if input_failed {
+        eprintln!("augur: some inputs could not be read; see `errors` in the report");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
+    let pack = open_pack(sandbox, &args.pack)?;
+    let rules: Vec<Value> = pack
+        .rules
+        .iter()
+        .map(|r| {
+            let mut runs_on = Vec::new();
+            if r.component.is_deriver() {
+                runs_on.push("snapshots");
+            }
+            if r.component.is_classifier() {
+                runs_on.push("jobs");
+            }
+            json!({
+                "id": r.id,
+                "version": r.info.version,
+                "description": r.info.description,
+                "runs_on": runs_on,
+                "kinds": r.info.kinds,
+                "origin": r.origin.to_string(),
+                "config_schema": serde_json::from_str::<Value>(&r.info.config_schema).unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    let failures: Vec<Value> =
+        pack.failures.iter().map(|f| json!({"rule": f.rule, "message": f.message, "hint": f.hint})).collect();
+    let rendered = match args.format {
+        Format::Json => {
+            let doc = json!({"version": 1, "pack": pack.source, "rules": rules, "errors": failures});
+            format!("{}\n", serde_json::to_string_pretty(&doc).expect("serializes"))
+        }
+        Format::Text => rules_text(&rules, &pack),
+    };
+    output::emit(&rendered, None).map_err(|e| format!("cannot write the list: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules_text(rules: &[Value], pack: &Pack) -> String {
+    let bold = anstyle::Style::new().bold();
+    let dim = anstyle::Style::new().dimmed();
+    let mut out = String::new();
+    for r in rules {
+        let runs_on: Vec<&str> = r["runs_on"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let _ = writeln!(
+            out,
+            "{bold}{}{bold:#} {}  runs on {}  {dim}{}{dim:#}",
+            r["id"].as_str().unwrap_or(""),
+            r["version"].as_str().unwrap_or(""),
+            runs_on.join(" and "),
+            r["origin"].as_str().unwrap_or("")
+        );
+        let _ = writeln!(out, "  {}", r["description"].as_str().unwrap_or(""));
+        let kinds: Vec<&str> = r["kinds"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let _ = writeln!(out, "  kinds:  {}", kinds.join(", "));
+        let props = r["config_schema"]["properties"].as_object();
+        let config: Vec<String> = props
+            .into_iter()
+            .flatten()
+            .map(|(name, p)| {
+                let ty = p["type"].as_str().unwrap_or("value");
+                match p.get("default") {
+                    Some(d) => format!("{name} ({ty}, default {d})"),
+                    None => format!("{name} ({ty})"),
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "  config: {}", if config.is_empty() { "none".to_owned() } else { config.join(", ") });
+        out.push('\n');
+    }
+    for f in &pack.failures {
+        let _ = writeln!(out, "✗ {}: {}\n  hint: {}", f.rule, f.message, f.hint);
+    }
+    out
+}

@@ -1,0 +1,284 @@
+//! Rule packs: which rules run, with which config and limits.
+//!
+//! A pack is the built-in pack (no `--pack`), a manifest (`augur.toml`, or a
+//! directory holding one), or a directory of component files. A rule that
+//! cannot be loaded becomes a [`LoadFailure`]; the rest of the pack still runs.
+//!
+//! ```toml
+//! [limits]                  # optional: for every rule of the pack
+//! wall_time_ms = 10000
+//!
+//! [[rule]]
+//! builtin = "quality-trend" # a built-in rule, by name ...
+//! [rule.config]
+//! threshold_percent = 15
+//!
+//! [[rule]]
+//! path = "rules/custom.wasm" # ... or a component file, relative to the manifest
+//! sha256 = "9f86d0..."       # optional: refuse the file unless it matches
+//! [rule.limits]
+//! fuel = 20_000_000_000
+//! ```
+
+use std::{
+    collections::HashMap,
+    fs,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    builtin::BUILTIN_COMPONENTS,
+    contract::RuleInfo,
+    limits::{Limits, LimitsOverride},
+    sandbox::{LoadedComponent, Sandbox},
+};
+
+/// A pack that could not be read at all (the manifest is unusable).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PackError {
+    #[error("{path}: no such file or directory")]
+    Missing { path: String },
+    #[error("{path}: cannot read the pack: {message}")]
+    Unreadable { path: String, message: String },
+    #[error("{path}: not a valid pack manifest: {message}")]
+    Manifest { path: String, message: String },
+    #[error("{path}: neither an augur.toml manifest nor a directory of .wasm components")]
+    Empty { path: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    #[serde(default)]
+    limits: LimitsOverride,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleEntry {
+    /// A built-in rule by name.
+    builtin: Option<String>,
+    /// A component file, relative to the manifest.
+    path: Option<PathBuf>,
+    /// Hex sha256 the component file must have.
+    sha256: Option<String>,
+    /// Run the rule under this id instead of its own (to run one rule twice
+    /// with two configs).
+    id: Option<String>,
+    #[serde(default)]
+    config: toml::Table,
+    #[serde(default)]
+    limits: LimitsOverride,
+}
+
+/// Where a rule's component comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Builtin(String),
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Builtin(name) => write!(f, "builtin:{name}"),
+            Origin::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A rule ready to run.
+pub struct PackRule {
+    /// The id the rule runs under (its own, unless the pack renames it).
+    pub id: String,
+    pub origin: Origin,
+    pub info: RuleInfo,
+    pub component: Arc<LoadedComponent>,
+    /// The rule's config, a JSON object as text.
+    pub config: String,
+    pub limits: Limits,
+}
+
+/// A rule of the pack that could not be loaded.
+#[derive(Debug, Clone)]
+pub struct LoadFailure {
+    /// The rule's id if known, else where it came from.
+    pub rule: String,
+    pub message: String,
+    pub hint: String,
+}
+
+pub struct Pack {
+    /// Where the pack came from: `builtin`, or the manifest or directory path.
+    pub source: String,
+    pub rules: Vec<PackRule>,
+    pub failures: Vec<LoadFailure>,
+}
+
+/// One entry of a pack before loading.
+struct Entry {
+    origin: Origin,
+    sha256: Option<String>,
+    id: Option<String>,
+    config: String,
+    limits: Limits,
+}
+
+impl Pack {
+    /// The built-in pack: every built-in rule with its default config.
+    pub fn builtin(sandbox: &Sandbox) -> Pack {
+        let entries = BUILTIN_COMPONENTS
+            .iter()
+            .map(|(name, _)| Entry {
+                origin: Origin::Builtin((*name).to_owned()),
+                sha256: None,
+                id: None,
+                config: "{}".into(),
+                limits: Limits::default(),
+            })
+            .collect();
+        Pack::from_entries(sandbox, "builtin".into(), entries)
+    }
+
+    /// A pack from a manifest file, a directory holding `augur.toml`, or a
+    /// directory of `.wasm` components.
+    pub fn open(sandbox: &Sandbox, path: &Path) -> Result<Pack, PackError> {
+        let shown = path.display().to_string();
+        if !path.exists() {
+            return Err(PackError::Missing { path: shown });
+        }
+        if path.is_file() {
+            return Pack::from_manifest(sandbox, path);
+        }
+        let manifest = path.join("augur.toml");
+        if manifest.is_file() {
+            return Pack::from_manifest(sandbox, &manifest);
+        }
+        let mut components: Vec<PathBuf> = fs::read_dir(path)
+            .map_err(|e| PackError::Unreadable { path: shown.clone(), message: e.to_string() })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+            .collect();
+        if components.is_empty() {
+            return Err(PackError::Empty { path: shown });
+        }
+        components.sort();
+        let entries = components
+            .into_iter()
+            .map(|p| Entry { origin: Origin::File(p), sha256: None, id: None, config: "{}".into(), limits: Limits::default() })
+            .collect();
+        Ok(Pack::from_entries(sandbox, shown, entries))
+    }
+
+    fn from_manifest(sandbox: &Sandbox, path: &Path) -> Result<Pack, PackError> {
+        let shown = path.display().to_string();
+        let text = fs::read_to_string(path).map_err(|e| PackError::Unreadable { path: shown.clone(), message: e.to_string() })?;
+        let manifest: Manifest =
+            toml::from_str(&text).map_err(|e| PackError::Manifest { path: shown.clone(), message: e.to_string() })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let pack_limits = Limits::default().with(&manifest.limits);
+        let mut entries = Vec::new();
+        for (i, rule) in manifest.rules.into_iter().enumerate() {
+            let n = i + 1;
+            let origin = match (rule.builtin, rule.path) {
+                (Some(name), None) => Origin::Builtin(name),
+                (None, Some(p)) => Origin::File(base.join(p)),
+                _ => {
+                    return Err(PackError::Manifest {
+                        path: shown,
+                        message: format!("rule #{n}: give exactly one of `builtin = \"<name>\"` or `path = \"<file.wasm>\"`"),
+                    });
+                }
+            };
+            let config = serde_json::to_string(&rule.config).map_err(|e| PackError::Manifest {
+                path: shown.clone(),
+                message: format!("rule #{n}: config cannot be passed to the rule as JSON: {e}"),
+            })?;
+            entries.push(Entry { origin, sha256: rule.sha256, id: rule.id, config, limits: pack_limits.with(&rule.limits) });
+        }
+        Ok(Pack::from_entries(sandbox, shown, entries))
+    }
+
+    fn from_entries(sandbox: &Sandbox, source: String, entries: Vec<Entry>) -> Pack {
+        // Compile each distinct component once, however many entries use it.
+        let mut compiled: HashMap<[u8; 32], Arc<LoadedComponent>> = HashMap::new();
+        let mut pack = Pack { source, rules: Vec::new(), failures: Vec::new() };
+        for entry in entries {
+            match load_entry(sandbox, &entry, &mut compiled) {
+                Ok((component, info)) => {
+                    let id = entry.id.clone().unwrap_or_else(|| info.id.clone());
+                    if pack.rules.iter().any(|r| r.id == id) {
+                        pack.failures.push(LoadFailure {
+                            rule: id.clone(),
+                            message: format!("{}: a second rule with id `{id}` in the pack", entry.origin),
+                            hint: "give one of the two entries its own `id = \"...\"` in the manifest".into(),
+                        });
+                        continue;
+                    }
+                    pack.rules.push(PackRule { id, origin: entry.origin, info, component, config: entry.config, limits: entry.limits });
+                }
+                Err(failure) => pack.failures.push(failure),
+            }
+        }
+        pack
+    }
+}
+
+fn load_entry(
+    sandbox: &Sandbox,
+    entry: &Entry,
+    compiled: &mut HashMap<[u8; 32], Arc<LoadedComponent>>,
+) -> Result<(Arc<LoadedComponent>, RuleInfo), LoadFailure> {
+    let name = entry.id.clone().unwrap_or_else(|| entry.origin.to_string());
+    let fail = |message: String, hint: &str| LoadFailure { rule: name.clone(), message, hint: hint.to_owned() };
+    let bytes: std::borrow::Cow<'static, [u8]> = match &entry.origin {
+        Origin::Builtin(builtin) => match BUILTIN_COMPONENTS.iter().find(|(n, _)| n == builtin) {
+            Some((_, bytes)) => (*bytes).into(),
+            None => {
+                let known: Vec<&str> = BUILTIN_COMPONENTS.iter().map(|(n, _)| *n).collect();
+                return Err(fail(
+                    format!("no built-in rule named `{builtin}`"),
+                    &format!("the built-in rules are: {}", known.join(", ")),
+                ));
+            }
+        },
+        Origin::File(path) => fs::read(path).map_err(|e| {
+            fail(format!("{}: cannot read the component: {e}", path.display()), "check the rule's `path` in the manifest")
+        })?.into(),
+    };
+    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    if let Some(expected) = &entry.sha256 {
+        let actual = hex(&digest);
+        if !expected.eq_ignore_ascii_case(&actual) {
+            return Err(fail(
+                format!("{}: sha256 is {actual}, but the manifest requires {expected}", entry.origin),
+                "the file changed since the pack was written: check where it came from, then update `sha256`",
+            ));
+        }
+    }
+    let component = match compiled.get(&digest) {
+        Some(c) => c.clone(),
+        None => {
+            let c = Arc::new(sandbox.load(&bytes).map_err(|e| {
+                fail(format!("{}: {e}", entry.origin), "rebuild the rule with augur-sdk for wasm32-wasip2")
+            })?);
+            compiled.insert(digest, c.clone());
+            c
+        }
+    };
+    let info = sandbox.info(&component, &entry.limits).map_err(|e| {
+        fail(format!("{}: asking the rule for its info failed: {e}", entry.origin), &e.hint())
+    })?;
+    Ok((component, info))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,143 @@
+//! The result of a run, in the shape `--format json` writes it (version 1).
+//! Findings are ordered so that the same inputs and pack give the same bytes.
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub const REPORT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub findings: Vec<FindingOut>,
+    /// Rules that failed (to load, or on an input) and inputs that could not be used.
+    pub errors: Vec<ErrorOut>,
+    /// Inputs that were used with a caveat (e.g. decoded lossily).
+    pub warnings: Vec<WarningOut>,
+    /// What rules wrote to their logs, per call, when they wrote anything.
+    pub logs: Vec<LogOut>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingOut {
+    pub rule: String,
+    pub kind: String,
+    pub severity: Severity,
+    pub title: String,
+    pub message: String,
+    pub fingerprint: String,
+    /// The repository (derivers) or job output (classifiers) it is about.
+    pub input: String,
+    pub evidence: Vec<EvidenceOut>,
+    pub actions: Vec<String>,
+    pub data: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct EvidenceOut {
+    pub source: String,
+    pub locator: String,
+    pub excerpt: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorOut {
+    /// The rule at fault, if a rule is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The input concerned, if one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// `load_error`, `fuel_exhausted`, `deadline_exceeded`, `memory_limit`,
+    /// `stack_overflow`, `trap`, `invalid_config`, `rule_error`,
+    /// `invalid_output`, `input_error`, ...
+    pub class: String,
+    pub message: String,
+    /// What to do about it.
+    pub hint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarningOut {
+    pub input: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogOut {
+    pub rule: String,
+    pub input: String,
+    pub text: String,
+    pub dropped_bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub pack: String,
+    pub rules: Vec<RuleStats>,
+    pub inputs: InputStats,
+    pub findings: usize,
+    pub errors: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InputStats {
+    pub repositories: usize,
+    pub snapshots: usize,
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleStats {
+    pub rule: String,
+    pub version: String,
+    pub calls: u64,
+    pub findings: u64,
+    pub errors: u64,
+    /// Instructions executed, over all calls: deterministic for the same
+    /// inputs, pack and augur version.
+    pub fuel_used: u64,
+    /// Wall time over all calls, in milliseconds; left out under `--no-timings`
+    /// so that the output is byte-identical across runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_time_ms: Option<f64>,
+}
+
+impl Report {
+    /// Orders findings and errors deterministically: by input, rule, kind,
+    /// fingerprint, then the rest of the finding.
+    pub fn sort(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (&a.input, &a.rule, &a.kind, &a.fingerprint, &a.title, &a.evidence)
+                .cmp(&(&b.input, &b.rule, &b.kind, &b.fingerprint, &b.title, &b.evidence))
+        });
+        self.errors.sort_by(|a, b| (&a.rule, &a.input, &a.class, &a.message).cmp(&(&b.rule, &b.input, &b.class, &b.message)));
+        self.warnings.sort_by(|a, b| (&a.input, &a.message).cmp(&(&b.input, &b.message)));
+        self.logs.sort_by(|a, b| (&a.rule, &a.input).cmp(&(&b.rule, &b.input)));
+        self.stats.findings = self.findings.len();
+        self.stats.errors = self.errors.len();
+    }
+}

@@ -1,0 +1,315 @@
+//! api-errors: did the job fail because the model provider's API did?
+//!
+//! A keyword alone is not enough: a bare `503` in an access log or "timed
+//! out" in a test name is not an API error. Each class needs a provider or
+//! API context marker (`API Error`, `HTTPError`, `request failed`, `claude`,
+//! `Anthropic`, `codex`, `OpenAI`, Node's `TypeError`) within the same short
+//! window, except for the unambiguous `ETIMEDOUT`. Windows are 1 to 3
+//! adjacent lines joined with a space, so output wrapped by a terminal is
+//! still caught, and long windows keep only their tail, where the error sits.
+//! The latest window that matches is the one reported: the freshest error is
+//! the one that explains the job's end.
+
+use std::sync::LazyLock;
+
+use augur_sdk::prelude::*;
+use regex::{Regex, RegexSet};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+pub const OVERLOADED: &str = "api_error/overloaded";
+pub const RATE_LIMIT: &str = "api_error/rate_limit";
+pub const NETWORK: &str = "api_error/network";
+pub const TIMEOUT: &str = "api_error/timeout";
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Scan only this many lines from the end of the output; 0 scans it all.
+    pub tail_lines: usize,
+    /// Most adjacent lines joined into one window.
+    pub window_lines: usize,
+    /// Longer windows keep only their last this-many characters.
+    pub window_max_chars: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { tail_lines: 0, window_lines: 3, window_max_chars: 400 }
+    }
+}
+
+pub struct ApiErrors;
+
+impl Rule for ApiErrors {
+    type Config = Config;
+    const ID: &'static str = "api-errors";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "Model provider API errors (overloaded, rate limited, 5xx or network failure, timeout) in a job's output";
+    const KINDS: &'static [&'static str] = &[OVERLOADED, RATE_LIMIT, NETWORK, TIMEOUT];
+}
+
+/// An error class: its kind, its name in reports, and what to do about it.
+struct Class {
+    kind: &'static str,
+    name: &'static str,
+    title: &'static str,
+    actions: &'static [&'static str],
+}
+
+const CLASSES: [Class; 4] = [
+    Class {
+        kind: OVERLOADED,
+        name: "Overloaded",
+        title: "The model provider's API was overloaded",
+        actions: &[
+            "Retry the job later: the provider was overloaded, the code is not at fault",
+            "If it keeps happening, retry with exponential backoff or fall back to another model or provider",
+        ],
+    },
+    Class {
+        kind: RATE_LIMIT,
+        name: "RateLimit",
+        title: "The model provider's API rate-limited the job (429)",
+        actions: &[
+            "Lower the request rate or the number of concurrent jobs, and honour Retry-After",
+            "If the limit is a quota rather than a burst limit, check the account's usage limits",
+        ],
+    },
+    Class {
+        kind: NETWORK,
+        name: "NetworkError",
+        title: "The model provider's API failed (5xx or network error)",
+        actions: &[
+            "Retry the job: a 5xx or a failed fetch is usually transient",
+            "If it persists, check the provider's status page and the runner's network and proxy settings",
+        ],
+    },
+    Class {
+        kind: TIMEOUT,
+        name: "Timeout",
+        title: "A request to the model provider's API timed out",
+        actions: &[
+            "Retry the job, with a longer request timeout if the requests are large",
+            "Check connectivity from the runner to the API endpoint (proxy, DNS, firewall)",
+        ],
+    },
+];
+
+/// The provider or API context a keyword must appear near.
+const CONTEXT: &str =
+    r"(?:API\s+Error|HTTP\s*Error|HTTPError|request\s+failed|codex|claude|Anthropic|OpenAI|TypeError)";
+
+/// Patterns in priority order, each with the index of its class in `CLASSES`.
+static PATTERNS: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
+    let near = |a: &str, b: &str| [format!("{a}.{{0,200}}{b}"), format!("{b}.{{0,200}}{a}")];
+    let mut patterns: Vec<(String, usize)> = vec![
+        (r"API\s+Error:\s*Overloaded".into(), 0),
+        (format!(r"{CONTEXT}.*(?:overloaded_error|\b529\b)"), 0),
+        (format!(r"{CONTEXT}.*\b429\b"), 1),
+        (r"\b429\s+Too\s+Many\s+Requests".into(), 1),
+        (format!(r"{CONTEXT}.*rate_limit_error"), 1),
+    ];
+    for p in near(CONTEXT, r"\b5(?:00|02|03|04)\b") {
+        patterns.push((p, 2));
+    }
+    for p in near(CONTEXT, r"fetch\s+failed") {
+        patterns.push((p, 2));
+    }
+    for p in near(CONTEXT, r"(?:request|connection)\s+(?:timed\s+out|timeout)") {
+        patterns.push((p, 3));
+    }
+    patterns.push((r"\bETIMEDOUT\b".into(), 3));
+    let set = RegexSet::new(patterns.iter().map(|(p, _)| format!("(?i){p}")))
+        .expect("api-errors patterns compile");
+    (set, patterns.into_iter().map(|(_, class)| class).collect())
+});
+
+static PROVIDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(claude|anthropic|codex|openai)\b").expect("provider pattern"));
+
+/// The class of the first pattern, in priority order, that matches `window`.
+fn classify_window(window: &str) -> Option<&'static Class> {
+    let (set, classes) = &*PATTERNS;
+    set.matches(window).iter().next().map(|i| &CLASSES[classes[i]])
+}
+
+/// The last `max` characters of `s`, cut on a character boundary.
+fn tail_chars(s: &str, max: usize) -> &str {
+    match s.char_indices().rev().nth(max.saturating_sub(1)) {
+        Some((i, _)) if max > 0 => &s[i..],
+        _ if max == 0 => "",
+        _ => s,
+    }
+}
+
+fn head_chars(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
+}
+
+/// The volatile parts of an error line (request ids, timestamps, long
+/// numbers) masked, so the same error in two runs has one fingerprint.
+fn stable_text(s: &str) -> String {
+    static VOLATILE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?x)
+            [0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}  # UUID
+            | \d{4}-\d{2}-\d{2}[T\ ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?   # timestamp
+            | \b(?:req|msg|request|id)_[0-9A-Za-z]+                                      # provider ids
+            | \b[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b                         # hex with a digit
+            | \d{4,}                                                                     # long numbers
+            | \d+(?:\.\d+)?\s*(?:ms|s|seconds|secs)\b                                    # durations
+            ",
+        )
+        .expect("volatile pattern")
+    });
+    VOLATILE.replace_all(s, "#").into_owned()
+}
+
+impl Classifier for ApiErrors {
+    fn classify(job: &Job, config: &Config) -> Result<Vec<Finding>, RuleError> {
+        if config.window_lines == 0 {
+            return Err(RuleError::InvalidConfig("window_lines must be at least 1".into()));
+        }
+        if config.window_max_chars == 0 {
+            return Err(RuleError::InvalidConfig("window_max_chars must be at least 1".into()));
+        }
+        let mut lines: Vec<(u32, &str)> = job.lines().map(|(n, l)| (n, l.trim())).collect();
+        if config.tail_lines > 0 && lines.len() > config.tail_lines {
+            lines.drain(..lines.len() - config.tail_lines);
+        }
+
+        // Latest start first; at one start, the smallest window first. The
+        // first hit is therefore the latest occurrence, in its tightest window.
+        for start in (0..lines.len()).rev() {
+            if lines[start].1.is_empty() {
+                continue;
+            }
+            for size in 1..=config.window_lines.min(lines.len() - start) {
+                let part = &lines[start..start + size];
+                let joined = part.iter().map(|(_, l)| *l).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+                let window = tail_chars(&joined, config.window_max_chars);
+                let Some(class) = classify_window(window) else { continue };
+                let last = part.iter().rev().find(|(_, l)| !l.is_empty()).map_or(part[0].0, |(n, _)| *n);
+                return Ok(vec![finding(job, class, part[0].0, last, window)]);
+            }
+        }
+        Ok(Vec::new())
+    }
+}
+
+fn finding(job: &Job, class: &Class, first: u32, last: u32, window: &str) -> Finding {
+    let snippet = head_chars(window, 240);
+    let provider = PROVIDER.captures(window).map(|c| c[1].to_lowercase());
+    let provider = match provider.as_deref() {
+        Some("anthropic") => Some("claude".to_owned()),
+        Some("openai") => Some("codex".to_owned()),
+        _ => provider,
+    };
+    let lines = if first == last { format!("line {first}") } else { format!("lines {first}-{last}") };
+    let mut f = Finding::new(class.kind, Severity::Medium, class.title)
+        .message(format!(
+            "{} at {lines} of {}: {}. This is the most recent API error in the output.",
+            class.name,
+            job.source,
+            head_chars(window, 160)
+        ))
+        .fingerprint(fingerprint(&[ApiErrors::ID, class.kind, &stable_text(tail_chars(window, 120))]))
+        .evidence(Evidence::at_lines(job, first, last, snippet))
+        .data(json!({
+            "class": class.name,
+            "provider": provider,
+            "snippet": head_chars(window, 160),
+            "window_lines": last - first + 1,
+        }));
+    for action in class.actions {
+        f = f.action(*action);
+    }
+    f
+}
+
+augur_sdk::export_classifier!(ApiErrors);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Vec<Finding> {
+        ApiErrors::classify(&Job::from_text("job.log", text), &Config::default()).unwrap()
+    }
+
+    fn kind(text: &str) -> Option<String> {
+        run(text).pop().map(|f| f.kind)
+    }
+
+    #[test]
+    fn each_class_with_context() {
+        assert_eq!(kind("API Error: Overloaded").as_deref(), Some(OVERLOADED));
+        assert_eq!(kind("claude: API Error: 429 rate limited").as_deref(), Some(RATE_LIMIT));
+        assert_eq!(kind("HTTP 429 Too Many Requests").as_deref(), Some(RATE_LIMIT));
+        assert_eq!(kind("OpenAI request failed with status 503").as_deref(), Some(NETWORK));
+        assert_eq!(kind("TypeError: fetch failed").as_deref(), Some(NETWORK));
+        assert_eq!(kind("codex: request timed out after 600s").as_deref(), Some(TIMEOUT));
+        assert_eq!(kind("connect ETIMEDOUT 10.0.0.1:443").as_deref(), Some(TIMEOUT));
+    }
+
+    #[test]
+    fn keywords_without_context_are_not_api_errors() {
+        assert_eq!(kind("10.0.0.7 - - [20/Nov/2026] \"GET /health HTTP/1.1\" 503 12"), None);
+        assert_eq!(kind("test_request_timed_out ... ok\nconnection timed out while waiting for db"), None);
+        assert_eq!(kind("fetch failed: npm registry unreachable"), None);
+        assert_eq!(kind("Processed 429 files"), None);
+    }
+
+    #[test]
+    fn wrapped_output_is_joined() {
+        let findings = run("starting\nclaude:\n   request timed out\nexit 1");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].kind, TIMEOUT);
+        assert_eq!(findings[0].evidence[0].locator, "L2-L3");
+    }
+
+    #[test]
+    fn latest_occurrence_wins() {
+        let findings = run("API Error: Overloaded\nretrying\nAnthropic API error 500 Internal Server Error\ndone");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].kind, NETWORK);
+        assert_eq!(findings[0].evidence[0].locator, "L3");
+        assert_eq!(findings[0].data["provider"], "claude");
+    }
+
+    #[test]
+    fn overloaded_outranks_other_classes_in_one_window() {
+        assert_eq!(kind("API Error: Overloaded (HTTP 529) request timed out").as_deref(), Some(OVERLOADED));
+    }
+
+    #[test]
+    fn long_windows_keep_their_tail() {
+        let noise = "x".repeat(1000);
+        assert_eq!(kind(&format!("{noise} claude API Error: 429")).as_deref(), Some(RATE_LIMIT));
+    }
+
+    #[test]
+    fn fingerprint_ignores_volatile_parts_but_not_the_class() {
+        let a = run("claude: API Error: 429 request_id=req_011CXk2 at 2026-11-20T10:00:01Z");
+        let b = run("noise\nclaude: API Error: 429 request_id=req_99ZZab at 2026-11-21T08:12:45Z");
+        let c = run("claude: API Error: 500 request_id=req_011CXk2 at 2026-11-20T10:00:01Z");
+        assert_eq!(a[0].fingerprint, b[0].fingerprint);
+        assert_ne!(a[0].fingerprint, c[0].fingerprint);
+    }
+
+    #[test]
+    fn tail_lines_limits_the_scan() {
+        let text = "API Error: Overloaded\nok\nok\nok";
+        let config = Config { tail_lines: 2, ..Config::default() };
+        assert!(ApiErrors::classify(&Job::from_text("j", text), &config).unwrap().is_empty());
+    }
+
+    #[test]
+    fn tail_chars_respects_char_boundaries() {
+        assert_eq!(tail_chars("héllo", 4), "éllo");
+        assert_eq!(tail_chars("ab", 5), "ab");
+    }
+}

@@ -1,0 +1,245 @@
+//! The typed inputs rules read: observer snapshots and job outputs.
+//!
+//! Every struct keeps the fields it does not know in `extra`, so a team that
+//! records more than the core schema can read it from its own rules.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The `schema` value of a version 1 snapshot.
+pub const SNAPSHOT_SCHEMA_V1: &str = "augur.snapshot/v1";
+
+/// An observer snapshot: one repository at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "augur observer snapshot, version 1")]
+pub struct Snapshot {
+    /// Where the snapshot came from (its file path); not part of the document.
+    #[serde(skip)]
+    pub source: String,
+    /// `augur.snapshot/v1`; may be left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The repository, e.g. `acme/api`.
+    pub repo: String,
+    /// When the snapshot was taken, RFC 3339 (`2026-11-20T10:00:00Z`).
+    pub observed_at: String,
+    #[serde(default)]
+    pub signals: Signals,
+    /// Fields outside the core schema, passed through untouched.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Signals {
+    /// Lint violations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lint: Option<CountSignal>,
+    /// Type-check errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub types: Option<CountSignal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+    /// Automated proposals (pull requests, patches) and what became of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposals: Option<Vec<Proposal>>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A count of problems, with the files that contribute most.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CountSignal {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// The worst files, worst first.
+    #[serde(default)]
+    pub top_files: Vec<FileCount>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FileCount {
+    pub path: String,
+    pub count: u64,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Coverage {
+    /// Line coverage of the whole repository, 0 to 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<f64>,
+    #[serde(default)]
+    pub uncovered_files: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Proposal {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The kind of change, e.g. `lint_fix`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// `merged`, `rejected`, `open`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// `high`, `medium` or `low`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Why a snapshot document cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotError {
+    /// The file the document came from.
+    pub source: String,
+    /// The JSON path of the offending field (`signals.lint.count`), when known.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "{}: field `{field}`: {}", self.source, self.message),
+            None => write!(f, "{}: {}", self.source, self.message),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+impl Snapshot {
+    /// Parses a snapshot document; errors name the file and, where serde can
+    /// tell, the field.
+    pub fn from_json(source: &str, text: &str) -> Result<Snapshot, SnapshotError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let mut snapshot: Snapshot = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            SnapshotError {
+                source: source.to_owned(),
+                field: (path != "." && !inner.is_syntax() && !inner.is_eof()).then_some(path),
+                message: inner.to_string(),
+            }
+        })?;
+        if let Some(schema) = &snapshot.schema
+            && schema != SNAPSHOT_SCHEMA_V1
+        {
+            return Err(SnapshotError {
+                source: source.to_owned(),
+                field: Some("schema".to_owned()),
+                message: format!(
+                    "unknown snapshot schema `{schema}`; this version of augur reads `{SNAPSHOT_SCHEMA_V1}`"
+                ),
+            });
+        }
+        snapshot.source = source.to_owned();
+        Ok(snapshot)
+    }
+}
+
+/// What is known about a job besides its log (`meta.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct JobMeta {
+    #[serde(default, alias = "id", skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    /// `build`, `test`, `review`, `pr`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One job's output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// The log's name: its file path, or `-` for standard input.
+    pub source: String,
+    pub meta: Option<JobMeta>,
+    pub text: String,
+    /// Line number, in the whole log, of the first line of `text`.
+    pub first_line: u32,
+}
+
+impl Job {
+    /// A whole log with no metadata, as tests usually want it.
+    pub fn from_text(source: &str, text: &str) -> Job {
+        Job { source: source.to_owned(), meta: None, text: text.to_owned(), first_line: 1 }
+    }
+
+    /// The lines of the log with their line numbers in the whole log. A
+    /// trailing `\r` is removed.
+    pub fn lines(&self) -> impl DoubleEndedIterator<Item = (u32, &str)> + ExactSizeIterator {
+        let first = self.first_line;
+        let lines: Vec<&str> = self.text.lines().collect();
+        lines.into_iter().enumerate().map(move |(i, line)| (first + i as u32, line))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_unknown_fields() {
+        let s = Snapshot::from_json(
+            "a.json",
+            r#"{"repo":"r","observed_at":"2026-01-01T00:00:00Z","team":"x",
+                "signals":{"lint":{"count":3,"top_files":[],"tool":"ruff"},"custom":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.extra["team"], "x");
+        assert_eq!(s.signals.extra["custom"], 1);
+        assert_eq!(s.signals.lint.unwrap().extra["tool"], "ruff");
+        assert_eq!(s.source, "a.json");
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let e = Snapshot::from_json(
+            "a.json",
+            r#"{"repo":"r","observed_at":"t","signals":{"lint":{"count":"many"}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("signals.lint.count"));
+        assert!(e.to_string().starts_with("a.json: field `signals.lint.count`: invalid type"), "{e}");
+    }
+
+    #[test]
+    fn missing_repo_and_unknown_schema_are_errors() {
+        let e = Snapshot::from_json("a.json", r#"{"observed_at":"t"}"#).unwrap_err();
+        assert!(e.message.contains("missing field `repo`"), "{e}");
+        let e = Snapshot::from_json("a.json", r#"{"schema":"augur.snapshot/v9","repo":"r","observed_at":"t"}"#)
+            .unwrap_err();
+        assert!(e.message.contains("augur.snapshot/v9"), "{e}");
+    }
+
+    #[test]
+    fn job_lines_count_from_first_line() {
+        let job = Job { first_line: 10, ..Job::from_text("x", "a\r\nb\nc") };
+        let lines: Vec<_> = job.lines().collect();
+        assert_eq!(lines, vec![(10, "a"), (11, "b"), (12, "c")]);
+    }
+}

@@ -1,0 +1,213 @@
+//! Write augur rules in Rust.
+//!
+//! A rule is a plain type with a few constants and one function over typed
+//! input. Implement [`Rule`] plus [`Deriver`] (a snapshot series in, findings
+//! out), [`Classifier`] (one job output in, findings out), or both, then export
+//! it with one macro:
+//!
+//! ```ignore
+//! use augur_sdk::prelude::*;
+//!
+//! pub struct Hello;
+//!
+//! #[derive(Default, serde::Deserialize, schemars::JsonSchema)]
+//! #[serde(default, deny_unknown_fields)]
+//! pub struct Config {}
+//!
+//! impl Rule for Hello {
+//!     type Config = Config;
+//!     const ID: &'static str = "hello";
+//!     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+//!     const DESCRIPTION: &'static str = "Says hello to every job";
+//!     const KINDS: &'static [&'static str] = &["hello/world"];
+//! }
+//!
+//! impl Classifier for Hello {
+//!     fn classify(job: &Job, _: &Config) -> Result<Vec<Finding>, RuleError> {
+//!         Ok(vec![Finding::new("hello/world", Severity::Info, "Hello")])
+//!     }
+//! }
+//!
+//! augur_sdk::export_classifier!(Hello);
+//! ```
+//!
+//! The crate is a `cdylib` built for `wasm32-wasip2` (the component) and an
+//! `rlib` built natively, so the rule's logic is unit-tested with plain
+//! `cargo test`: the export macro expands to nothing outside wasm. The rule
+//! crate must name this dependency `augur-sdk` (the generated bindings refer
+//! to it by that name).
+
+mod finding;
+mod input;
+mod log;
+
+pub use finding::{Evidence, Finding, Severity, fingerprint};
+pub use input::{
+    CountSignal, Coverage, FileCount, Job, JobMeta, Proposal, SNAPSHOT_SCHEMA_V1, Signals, Snapshot,
+    SnapshotError,
+};
+pub use log::{LogLevel, log};
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+/// The contract version this SDK builds components against.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// Everything a rule file usually needs.
+pub mod prelude {
+    pub use crate::{
+        Classifier, Deriver, Evidence, Finding, Job, LogLevel, Rule, RuleError, Severity, Snapshot,
+        fingerprint, log,
+    };
+}
+
+/// What every rule declares about itself.
+pub trait Rule {
+    /// The rule's config: deserialized from the pack's `config` table (an
+    /// empty table gives `Default`). Its JSON Schema is published in the
+    /// rule's info, so `#[derive(JsonSchema)]` and document the fields.
+    type Config: DeserializeOwned + JsonSchema + Default;
+    /// Short, stable, kebab-case: `quality-trend`.
+    const ID: &'static str;
+    /// The rule's own version; `env!("CARGO_PKG_VERSION")` is usual.
+    const VERSION: &'static str;
+    const DESCRIPTION: &'static str;
+    /// Every kind the rule can emit.
+    const KINDS: &'static [&'static str];
+}
+
+/// A rule over one repository's snapshot series.
+pub trait Deriver: Rule {
+    /// `series` is one repository's snapshots, oldest first.
+    fn derive(series: &[Snapshot], config: &Self::Config) -> Result<Vec<Finding>, RuleError>;
+}
+
+/// A rule over one job output.
+pub trait Classifier: Rule {
+    fn classify(job: &Job, config: &Self::Config) -> Result<Vec<Finding>, RuleError>;
+}
+
+/// Why a rule could not produce findings. The host reports it as an error of
+/// this rule for this input; the run goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleError {
+    /// The config does not fit the rule: name the field and what is wrong.
+    InvalidConfig(String),
+    /// The input cannot be used by this rule: say which part and why.
+    InvalidInput(String),
+    /// The rule failed for a reason of its own.
+    Internal(String),
+}
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuleError::InvalidConfig(m) => write!(f, "invalid config: {m}"),
+            RuleError::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            RuleError::Internal(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// A rule's self-description, as the host receives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleInfo {
+    pub id: String,
+    pub version: String,
+    pub description: String,
+    pub kinds: Vec<String>,
+    /// JSON Schema of the config, as JSON text.
+    pub config_schema: String,
+}
+
+/// The info of rule `R`, with its config schema generated from `R::Config`.
+pub fn info<R: Rule>() -> RuleInfo {
+    let schema = schemars::schema_for!(R::Config);
+    RuleInfo {
+        id: R::ID.to_owned(),
+        version: R::VERSION.to_owned(),
+        description: R::DESCRIPTION.to_owned(),
+        kinds: R::KINDS.iter().map(|k| (*k).to_owned()).collect(),
+        config_schema: serde_json::to_string(&schema).expect("a JSON schema serializes"),
+    }
+}
+
+/// Parses a rule config from JSON text; empty text means the default config.
+pub fn parse_config<C: DeserializeOwned + Default>(text: &str) -> Result<C, RuleError> {
+    if text.trim().is_empty() {
+        return Ok(C::default());
+    }
+    serde_json::from_str(text).map_err(|e| RuleError::InvalidConfig(e.to_string()))
+}
+
+// What the export macros call; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::log::set_host_log;
+    use crate::*;
+
+    pub struct RawSnapshot {
+        pub source: String,
+        pub repo: String,
+        pub observed_at: String,
+        pub document: String,
+    }
+
+    pub struct RawJob {
+        pub source: String,
+        pub meta: Option<String>,
+        pub text: String,
+        pub first_line: u32,
+    }
+
+    pub fn derive<R: Deriver>(series: Vec<RawSnapshot>, config: &str) -> Result<Vec<Finding>, RuleError> {
+        let config = parse_config::<R::Config>(config)?;
+        let series = series
+            .into_iter()
+            .map(|raw| {
+                Snapshot::from_json(&raw.source, &raw.document)
+                    .map_err(|e| RuleError::InvalidInput(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        R::derive(&series, &config).map(finish::<R>)
+    }
+
+    pub fn classify<R: Classifier>(raw: RawJob, config: &str) -> Result<Vec<Finding>, RuleError> {
+        let config = parse_config::<R::Config>(config)?;
+        let meta = match raw.meta.as_deref() {
+            Some(text) => Some(
+                serde_json::from_str::<JobMeta>(text)
+                    .map_err(|e| RuleError::InvalidInput(format!("meta.json: {e}")))?,
+            ),
+            None => None,
+        };
+        let job = Job { source: raw.source, meta, text: raw.text, first_line: raw.first_line };
+        R::classify(&job, &config).map(finish::<R>)
+    }
+
+    /// Gives every finding a fingerprint: one the rule left empty is derived
+    /// from the rule, the kind and the title.
+    fn finish<R: Rule>(mut findings: Vec<Finding>) -> Vec<Finding> {
+        for f in &mut findings {
+            if f.fingerprint.is_empty() {
+                f.fingerprint = fingerprint(&[R::ID, &f.kind, &f.title]);
+            }
+        }
+        findings
+    }
+
+    /// A finding's `data` as JSON text (`{}` when it has none).
+    pub fn data_text(finding: &Finding) -> String {
+        if finding.data.is_null() { "{}".to_owned() } else { finding.data.to_string() }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub use wit_bindgen as __wit_bindgen;
+
+// The export macros, with the WIT contract inlined by build.rs.
+include!(concat!(env!("OUT_DIR"), "/export.rs"));
