@@ -22,7 +22,7 @@ use wasmtime::{
     Config, Engine, ResourceLimiter, Store, Trap,
     component::{Component, HasSelf, InstancePre, Linker, ResourceTable},
 };
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use crate::{
     contract::{self, classifier, deriver, rule},
@@ -37,8 +37,13 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct Sandbox {
     engine: Engine,
     linker: Linker<CallState>,
+    /// The time every rule sees: when the sandbox was made, since the epoch.
+    run_time: Duration,
     _ticker: EpochTicker,
 }
+
+/// The bytes behind every random number a rule draws.
+const RANDOM_BYTES: [u8; 32] = *b"augur: same inputs, same output.";
 
 impl Sandbox {
     pub fn new() -> Result<Sandbox> {
@@ -55,7 +60,8 @@ impl Sandbox {
             .context("linking the augur host interface")?;
 
         let ticker = EpochTicker::start(engine.clone());
-        Ok(Sandbox { engine, linker, _ticker: ticker })
+        let run_time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Ok(Sandbox { engine, linker, run_time, _ticker: ticker })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -169,6 +175,13 @@ impl Sandbox {
     fn start(&self, component: &LoadedComponent, limits: &Limits) -> Result<Call, CallError> {
         let log = LogSink::new(limits.log_bytes);
         let wasi = WasiCtx::builder()
+            // Seeded and frozen: a rule's hash maps, random numbers and clock
+            // readings are the same on every run, so its findings and fuel are.
+            .secure_random(Deterministic::new(RANDOM_BYTES.to_vec()))
+            .insecure_random(Deterministic::new(RANDOM_BYTES.to_vec()))
+            .insecure_random_seed(u128::from_le_bytes(RANDOM_BYTES[..16].try_into().unwrap()))
+            .wall_clock(FrozenClock(self.run_time))
+            .monotonic_clock(FrozenClock(self.run_time))
             .stdout(log.stream("stdout"))
             .stderr(log.stream("stderr"))
             .allow_tcp(false)
@@ -415,6 +428,30 @@ fn classify_failure(e: wasmtime::Error, store: &Store<CallState>, limits: &Limit
 /// Names of a component's exports (its interfaces, for a rule).
 fn export_names(engine: &Engine, component: &Component) -> Vec<String> {
     component.component_type().exports(engine).map(|(name, _)| name.to_owned()).collect()
+}
+
+/// A clock that always reads the run's start time; a rule cannot time
+/// itself or anything else with it.
+struct FrozenClock(Duration);
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn now(&self) -> Duration {
+        self.0
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.0.as_nanos()).unwrap_or(u64::MAX)
+    }
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.

@@ -203,11 +203,6 @@ impl Classifier for ApiErrors {
 fn finding(job: &Job, class: &Class, first: u32, last: u32, window: &str) -> Finding {
     let snippet = head_chars(window, 240);
     let provider = PROVIDER.captures(window).map(|c| c[1].to_lowercase());
-    let provider = match provider.as_deref() {
-        Some("anthropic") => Some("claude".to_owned()),
-        Some("openai") => Some("codex".to_owned()),
-        _ => provider,
-    };
     let lines = if first == last { format!("line {first}") } else { format!("lines {first}-{last}") };
     let mut f = Finding::new(class.kind, Severity::Medium, class.title)
         .message(format!(
@@ -277,7 +272,7 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].kind, NETWORK);
         assert_eq!(findings[0].evidence[0].locator, "L3");
-        assert_eq!(findings[0].data["provider"], "claude");
+        assert_eq!(findings[0].data["provider"], "anthropic");
     }
 
     #[test]

@@ -139,6 +139,7 @@ fn judge(series: &[Snapshot], metric: Metric, config: &Config) -> Option<Finding
     let repo = &newest.repo;
     let change_text =
         if change.is_finite() { format!("{change:+.1}%") } else { "up from zero".to_owned() };
+    let size_text = if change.is_finite() { format!("{:.1}%", change.abs()) } else { "from zero".to_owned() };
     let message = format!(
         "{} in {repo} {direction}: {from} to {to} ({change_text}) across {} snapshots, {} to {} \
          (threshold {}%).",
@@ -150,7 +151,7 @@ fn judge(series: &[Snapshot], metric: Metric, config: &Config) -> Option<Finding
     );
     let title = match kind {
         STAGNANT => format!("{} in {repo} are not moving ({from} → {to})", metric.noun()),
-        _ => format!("{} in {repo} {direction} {change_text} ({from} → {to})", metric.noun()),
+        _ => format!("{} in {repo} {direction} {size_text} ({from} → {to})", metric.noun()),
     };
     let pointer = format!("/signals/{}/count", metric.name());
     let mut finding = Finding::new(kind, severity, title)

@@ -1,0 +1,7 @@
+//! End-to-end tests of the `augur` binary: one test binary for the whole
+//! suite, so it compiles once.
+
+mod cli;
+mod fixtures;
+mod sandbox;
+mod util;

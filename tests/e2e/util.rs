@@ -1,0 +1,93 @@
+//! Helpers shared by the end-to-end tests: run the built `augur` binary and
+//! read its JSON report.
+
+use std::{
+    collections::HashMap,
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    sync::LazyLock,
+};
+
+use serde_json::Value;
+
+pub fn augur_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_augur")
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// Paths of the test guests built by host/build.rs, by crate name.
+pub fn guest(name: &str) -> PathBuf {
+    static GUESTS: LazyLock<HashMap<String, PathBuf>> = LazyLock::new(|| {
+        std::fs::read_to_string(env!("AUGUR_TEST_GUESTS"))
+            .expect("the test-guest list written by build.rs")
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(n, p)| (n.to_owned(), PathBuf::from(p)))
+            .collect()
+    });
+    GUESTS.get(name).unwrap_or_else(|| panic!("no test guest `{name}`; see tests/guests/")).clone()
+}
+
+pub struct Output {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// The stdout parsed as a JSON report.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// Runs `augur` with `args` in `dir`, feeding `stdin`.
+pub fn augur_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(augur_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("AUGUR_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running augur");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    Output {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+pub fn augur(args: &[&str]) -> Output {
+    augur_in(&root(), args, b"")
+}
+
+/// Findings of `report` as (rule, kind, input) triples, in report order.
+pub fn finding_keys(report: &Value) -> Vec<(String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (s(&f["rule"]), s(&f["kind"]), s(&f["input"])))
+        .collect()
+}
+
+pub fn s(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+/// Writes a pack manifest in `dir` and returns its path.
+pub fn write_pack(dir: &Path, manifest: &str) -> PathBuf {
+    let path = dir.join("augur.toml");
+    std::fs::write(&path, manifest).unwrap();
+    path
+}
