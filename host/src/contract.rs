@@ -10,12 +10,12 @@ wasmtime::component::bindgen!({
     world: "deriver-classifier-rule",
 });
 
-pub use augur::rules::host::LogLevel;
-pub use augur::rules::types::{
+pub use self::augur::rules::host::LogLevel;
+pub use self::augur::rules::types::{
     Evidence as WitEvidence, Finding as WitFinding, JobOutput, RuleError, RuleInfo, Severity as WitSeverity,
     Snapshot as WitSnapshot,
 };
-pub use exports::augur::rules::{classifier, deriver, rule};
+pub use self::exports::augur::rules::{classifier, deriver, rule};
 
 /// The contract version this host speaks, as in `wit/augur-rules.wit`.
 pub const CONTRACT_VERSION: &str = "0.1.0";

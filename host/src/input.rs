@@ -255,8 +255,8 @@ mod tests {
             .collect();
         assert_eq!(order, [("r0", vec!["c.json"]), ("r1", vec!["b.json", "a.json"])]);
         assert_eq!(problems.len(), 2);
-        assert!(problems[0].input.ends_with("bad.json") && problems[0].message.contains("observed_at"));
-        assert!(problems[1].input.ends_with("missing") && problems[1].message.contains("no such file"));
+        assert!(problems[0].input.ends_with("missing") && problems[0].message.contains("no such file"));
+        assert!(problems[1].input.ends_with("bad.json") && problems[1].message.contains("field `observed_at`"));
     }
 
     #[test]

@@ -152,9 +152,12 @@ impl Snapshot {
 
 /// What is known about a job besides its log (`meta.json`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "augur job metadata (meta.json)")]
 pub struct JobMeta {
+    /// The job's id (`id` is accepted too).
     #[serde(default, alias = "id", skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
+    /// The job's exit status; non-zero means it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i64>,
     /// `build`, `test`, `review`, `pr`, ...

@@ -13,7 +13,7 @@
 use std::sync::LazyLock;
 
 use augur_sdk::prelude::*;
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -102,29 +102,49 @@ const CLASSES: [Class; 4] = [
 const CONTEXT: &str =
     r"(?:API\s+Error|HTTP\s*Error|HTTPError|request\s+failed|codex|claude|Anthropic|OpenAI|TypeError)";
 
-/// Patterns in priority order, each with the index of its class in `CLASSES`.
-static PATTERNS: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
-    let near = |a: &str, b: &str| [format!("{a}.{{0,200}}{b}"), format!("{b}.{{0,200}}{a}")];
-    let mut patterns: Vec<(String, usize)> = vec![
-        (r"API\s+Error:\s*Overloaded".into(), 0),
-        (format!(r"{CONTEXT}.*(?:overloaded_error|\b529\b)"), 0),
-        (format!(r"{CONTEXT}.*\b429\b"), 1),
-        (r"\b429\s+Too\s+Many\s+Requests".into(), 1),
-        (format!(r"{CONTEXT}.*rate_limit_error"), 1),
-    ];
-    for p in near(CONTEXT, r"\b5(?:00|02|03|04)\b") {
-        patterns.push((p, 2));
-    }
-    for p in near(CONTEXT, r"fetch\s+failed") {
-        patterns.push((p, 2));
-    }
-    for p in near(CONTEXT, r"(?:request|connection)\s+(?:timed\s+out|timeout)") {
-        patterns.push((p, 3));
-    }
-    patterns.push((r"\bETIMEDOUT\b".into(), 3));
-    let set = RegexSet::new(patterns.iter().map(|(p, _)| format!("(?i){p}")))
-        .expect("api-errors patterns compile");
-    (set, patterns.into_iter().map(|(_, class)| class).collect())
+/// How far apart, in bytes, a context marker and a keyword may be.
+const NEAR: usize = 200;
+
+/// How a pattern uses the context marker.
+enum Needs {
+    /// The keyword alone is enough.
+    Nothing,
+    /// A context marker anywhere before the keyword.
+    ContextBefore,
+    /// A context marker within [`NEAR`] bytes before or after the keyword.
+    ContextNear,
+}
+
+/// One detection: a keyword, what it needs from the context, its class.
+struct Pattern {
+    keyword: regex::bytes::Regex,
+    needs: Needs,
+    class: usize,
+}
+
+fn ascii(pattern: &str) -> regex::bytes::Regex {
+    // ASCII-only matching over bytes: every keyword is ASCII, and small
+    // ASCII automata compile in a fraction of the instructions Unicode ones
+    // take; every fresh instance pays that cost once.
+    regex::bytes::Regex::new(&format!("(?i-u){pattern}")).expect("api-errors patterns compile")
+}
+
+static CONTEXT_RE: LazyLock<regex::bytes::Regex> = LazyLock::new(|| ascii(CONTEXT));
+
+/// Patterns in priority order: the first that matches a window decides its class.
+static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
+    let p = |keyword: &str, needs, class| Pattern { keyword: ascii(keyword), needs, class };
+    vec![
+        p(r"API\s+Error:\s*Overloaded", Needs::Nothing, 0),
+        p(r"overloaded_error|\b529\b", Needs::ContextBefore, 0),
+        p(r"\b429\b", Needs::ContextBefore, 1),
+        p(r"\b429\s+Too\s+Many\s+Requests", Needs::Nothing, 1),
+        p(r"rate_limit_error", Needs::ContextBefore, 1),
+        p(r"\b5(?:00|02|03|04)\b", Needs::ContextNear, 2),
+        p(r"fetch\s+failed", Needs::ContextNear, 2),
+        p(r"(?:request|connection)\s+(?:timed\s+out|timeout)", Needs::ContextNear, 3),
+        p(r"\bETIMEDOUT\b", Needs::Nothing, 3),
+    ]
 });
 
 static PROVIDER: LazyLock<Regex> =
@@ -132,8 +152,20 @@ static PROVIDER: LazyLock<Regex> =
 
 /// The class of the first pattern, in priority order, that matches `window`.
 fn classify_window(window: &str) -> Option<&'static Class> {
-    let (set, classes) = &*PATTERNS;
-    set.matches(window).iter().next().map(|i| &CLASSES[classes[i]])
+    let window = window.as_bytes();
+    let contexts: Vec<(usize, usize)> = CONTEXT_RE.find_iter(window).map(|m| (m.start(), m.end())).collect();
+    PATTERNS
+        .iter()
+        .find(|pattern| {
+            pattern.keyword.find_iter(window).any(|k| match pattern.needs {
+                Needs::Nothing => true,
+                Needs::ContextBefore => contexts.iter().any(|&(_, end)| end <= k.start()),
+                Needs::ContextNear => contexts.iter().any(|&(start, end)| {
+                    (end <= k.start() && k.start() - end <= NEAR) || (k.end() <= start && start - k.end() <= NEAR)
+                }),
+            })
+        })
+        .map(|pattern| &CLASSES[pattern.class])
 }
 
 /// The last `max` characters of `s`, cut on a character boundary.
@@ -273,6 +305,16 @@ mod tests {
         assert_eq!(findings[0].kind, NETWORK);
         assert_eq!(findings[0].evidence[0].locator, "L3");
         assert_eq!(findings[0].data["provider"], "anthropic");
+    }
+
+    #[test]
+    fn context_must_be_near_for_5xx_fetch_and_timeouts() {
+        let gap = "x ".repeat(120);
+        assert_eq!(kind(&format!("claude said {gap} then 503")), None);
+        assert_eq!(kind(&format!("503 {gap} claude")), None);
+        assert_eq!(kind("503 from upstream, said claude").as_deref(), Some(NETWORK));
+        assert_eq!(kind(&format!("claude said {gap} then 429")).as_deref(), Some(RATE_LIMIT));
+        assert_eq!(kind("429 then claude"), None);
     }
 
     #[test]
