@@ -126,13 +126,7 @@ fn read_snapshot(file: &Path) -> Result<SnapshotInput, Problem> {
     let bytes = fs::read(file).map_err(|e| Problem::error(&source, format!("cannot read the file: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|e| Problem::error(&source, format!("not valid UTF-8 JSON (invalid byte at offset {})", e.utf8_error().valid_up_to())))?;
-    let snapshot = Snapshot::from_json(&source, &text).map_err(|e| {
-        let message = match &e.field {
-            Some(field) => format!("field `{field}`: {}", e.message),
-            None => format!("not a valid snapshot: {}", e.message),
-        };
-        Problem::error(&source, message)
-    })?;
+    let snapshot = Snapshot::from_json(&source, &text).map_err(|e| Problem::error(&source, describe(&e)))?;
     if snapshot.repo.trim().is_empty() {
         return Err(Problem::error(&source, "field `repo`: must not be empty"));
     }
@@ -201,16 +195,20 @@ fn read_meta(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
             return None;
         }
     };
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    match serde_path_to_error::deserialize::<_, JobMeta>(de) {
+    match JobMeta::from_json(&source, &text) {
         Ok(_) => Some(text),
         Err(e) => {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            let at = if field == "." || inner.is_syntax() || inner.is_eof() { String::new() } else { format!("field `{field}`: ") };
-            problems.push(Problem::error(&source, format!("{at}{inner}; the job is read without its metadata")));
+            problems.push(Problem::error(&source, format!("{}; the job is read without its metadata", describe(&e))));
             None
         }
+    }
+}
+
+/// A document error as a message for its file: the field first, if known.
+fn describe(e: &augur_sdk::DocumentError) -> String {
+    match &e.field {
+        Some(field) => format!("field `{field}`: {}", e.message),
+        None => format!("not valid: {}", e.message),
     }
 }
 

@@ -4,6 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+pub use augur_sdk::Severity;
+
 pub const REPORT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,28 +41,6 @@ pub struct EvidenceOut {
     pub source: String,
     pub locator: String,
     pub excerpt: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -99,9 +99,9 @@ pub struct Proposal {
     pub extra: Map<String, Value>,
 }
 
-/// Why a snapshot document cannot be used.
+/// Why an input document (a snapshot, a job's `meta.json`) cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotError {
+pub struct DocumentError {
     /// The file the document came from.
     pub source: String,
     /// The JSON path of the offending field (`signals.lint.count`), when known.
@@ -109,7 +109,7 @@ pub struct SnapshotError {
     pub message: String,
 }
 
-impl std::fmt::Display for SnapshotError {
+impl std::fmt::Display for DocumentError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.field {
             Some(field) => write!(f, "{}: field `{field}`: {}", self.source, self.message),
@@ -118,26 +118,32 @@ impl std::fmt::Display for SnapshotError {
     }
 }
 
-impl std::error::Error for SnapshotError {}
+impl std::error::Error for DocumentError {}
+
+/// Parses JSON text into `T`; errors name the file and, where serde can
+/// tell, the field (`signals.lint.count`).
+fn parse_document<T: serde::de::DeserializeOwned>(source: &str, text: &str) -> Result<T, DocumentError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        DocumentError {
+            source: source.to_owned(),
+            field: (path != "." && !inner.is_syntax() && !inner.is_eof()).then_some(path),
+            message: inner.to_string(),
+        }
+    })
+}
 
 impl Snapshot {
     /// Parses a snapshot document; errors name the file and, where serde can
     /// tell, the field.
-    pub fn from_json(source: &str, text: &str) -> Result<Snapshot, SnapshotError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let mut snapshot: Snapshot = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            SnapshotError {
-                source: source.to_owned(),
-                field: (path != "." && !inner.is_syntax() && !inner.is_eof()).then_some(path),
-                message: inner.to_string(),
-            }
-        })?;
+    pub fn from_json(source: &str, text: &str) -> Result<Snapshot, DocumentError> {
+        let mut snapshot: Snapshot = parse_document(source, text)?;
         if let Some(schema) = &snapshot.schema
             && schema != SNAPSHOT_SCHEMA_V1
         {
-            return Err(SnapshotError {
+            return Err(DocumentError {
                 source: source.to_owned(),
                 field: Some("schema".to_owned()),
                 message: format!(
@@ -173,6 +179,13 @@ pub struct JobMeta {
     pub finished_at: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl JobMeta {
+    /// Parses a `meta.json`; errors name the file and the field.
+    pub fn from_json(source: &str, text: &str) -> Result<JobMeta, DocumentError> {
+        parse_document(source, text)
+    }
 }
 
 /// One job's output.

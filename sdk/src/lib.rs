@@ -43,8 +43,8 @@ mod log;
 
 pub use finding::{Evidence, Finding, Severity, fingerprint};
 pub use input::{
-    CountSignal, Coverage, FileCount, Job, JobMeta, Proposal, SNAPSHOT_SCHEMA_V1, Signals, Snapshot,
-    SnapshotError,
+    CountSignal, Coverage, DocumentError, FileCount, Job, JobMeta, Proposal, SNAPSHOT_SCHEMA_V1, Signals,
+    Snapshot,
 };
 pub use log::{LogLevel, log};
 
@@ -178,10 +178,9 @@ pub mod __private {
     pub fn classify<R: Classifier>(raw: RawJob, config: &str) -> Result<Vec<Finding>, RuleError> {
         let config = parse_config::<R::Config>(config)?;
         let meta = match raw.meta.as_deref() {
-            Some(text) => Some(
-                serde_json::from_str::<JobMeta>(text)
-                    .map_err(|e| RuleError::InvalidInput(format!("meta.json: {e}")))?,
-            ),
+            Some(text) => {
+                Some(JobMeta::from_json("meta.json", text).map_err(|e| RuleError::InvalidInput(e.to_string()))?)
+            }
             None => None,
         };
         let job = Job { source: raw.source, meta, text: raw.text, first_line: raw.first_line };
