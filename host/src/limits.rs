@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Instructions (wasmtime fuel) a call may execute. The default, ten
-    /// billion, is about 5-20 s of work on one core: the built-in rules use a
-    /// small fraction of it on megabytes of input.
+    /// Instructions (wasmtime fuel) a call may execute. The default, a
+    /// hundred billion, is about 7 s of work on one core of a 2-core CI
+    /// machine (~14 billion units a second); api-errors uses ~1.2 billion per
+    /// MB of log, so the default covers logs of tens of megabytes.
     pub fuel: u64,
     /// Wall-clock time a call may take, in milliseconds: the backstop when
     /// fuel alone does not stop a call (a slow host call, a stalled machine).
@@ -24,7 +25,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { fuel: 10_000_000_000, wall_time_ms: 30_000, memory_mib: 256, log_bytes: 64 * 1024 }
+        Limits { fuel: 100_000_000_000, wall_time_ms: 30_000, memory_mib: 256, log_bytes: 64 * 1024 }
     }
 }
 

@@ -129,6 +129,17 @@ fn ascii(pattern: &str) -> regex::bytes::Regex {
     regex::bytes::Regex::new(&format!("(?i-u){pattern}")).expect("api-errors patterns compile")
 }
 
+/// A word every keyword pattern contains (a superset of the patterns).
+static KEYWORD_HINT: LazyLock<regex::bytes::Regex> =
+    LazyLock::new(|| ascii(r"overloaded|529|429|rate_limit|50[0234]|fetch|timed|timeout"));
+
+/// A word every context marker contains.
+static CONTEXT_HINT: LazyLock<regex::bytes::Regex> =
+    LazyLock::new(|| ascii(r"\bapi\b|\bhttp|\brequest\b|codex|claude|anthropic|openai|typeerror"));
+
+/// A word every pattern that needs no context contains.
+static STANDALONE_HINT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| ascii(r"overloaded|429|etimedout"));
+
 static CONTEXT_RE: LazyLock<regex::bytes::Regex> = LazyLock::new(|| ascii(CONTEXT));
 
 /// Patterns in priority order: the first that matches a window decides its class.
@@ -213,6 +224,19 @@ impl Classifier for ApiErrors {
             lines.drain(..lines.len() - config.tail_lines);
         }
 
+        // Cheap per-line hints, each a superset of what the patterns need
+        // (lines are joined with a space, so no hint word spans two lines).
+        // A window is worth classifying only if it holds a keyword word and
+        // either a context word or a keyword that needs no context: most
+        // lines of most logs are dismissed with two fast scans.
+        let hints: Vec<(bool, bool)> = lines
+            .iter()
+            .map(|(_, l)| {
+                let l = l.as_bytes();
+                (KEYWORD_HINT.is_match(l), CONTEXT_HINT.is_match(l) || STANDALONE_HINT.is_match(l))
+            })
+            .collect();
+
         // Latest start first; at one start, the smallest window first. The
         // first hit is therefore the latest occurrence, in its tightest window.
         for start in (0..lines.len()).rev() {
@@ -220,6 +244,10 @@ impl Classifier for ApiErrors {
                 continue;
             }
             for size in 1..=config.window_lines.min(lines.len() - start) {
+                let near = &hints[start..start + size];
+                if !(near.iter().any(|h| h.0) && near.iter().any(|h| h.1)) {
+                    continue;
+                }
                 let part = &lines[start..start + size];
                 let joined = part.iter().map(|(_, l)| *l).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
                 let window = tail_chars(&joined, config.window_max_chars);
@@ -315,6 +343,13 @@ mod tests {
         assert_eq!(kind("503 from upstream, said claude").as_deref(), Some(NETWORK));
         assert_eq!(kind(&format!("claude said {gap} then 429")).as_deref(), Some(RATE_LIMIT));
         assert_eq!(kind("429 then claude"), None);
+    }
+
+    #[test]
+    fn markers_and_keywords_split_over_lines_are_still_found() {
+        assert_eq!(kind("the request\nfailed with 503").as_deref(), Some(NETWORK));
+        assert_eq!(kind("HTTP 429 Too Many\nRequests").as_deref(), Some(RATE_LIMIT));
+        assert_eq!(kind("claude:\nfetch\nfailed").as_deref(), Some(NETWORK));
     }
 
     #[test]
