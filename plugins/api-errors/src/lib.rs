@@ -133,9 +133,11 @@ fn ascii(pattern: &str) -> regex::bytes::Regex {
 static KEYWORD_HINT: LazyLock<regex::bytes::Regex> =
     LazyLock::new(|| ascii(r"overloaded|529|429|rate_limit|50[0234]|fetch|timed|timeout"));
 
-/// A word every context marker contains.
+/// A word every context marker contains. Like the markers, it has no word
+/// boundaries; `api` and `request` need the space (or line end) that follows
+/// them in `API Error` and `request failed`.
 static CONTEXT_HINT: LazyLock<regex::bytes::Regex> =
-    LazyLock::new(|| ascii(r"\bapi\b|\bhttp|\brequest\b|codex|claude|anthropic|openai|typeerror"));
+    LazyLock::new(|| ascii(r"api(?:\s|$)|http|request(?:\s|$)|codex|claude|anthropic|openai|typeerror"));
 
 /// A word every pattern that needs no context contains.
 static STANDALONE_HINT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| ascii(r"overloaded|429|etimedout"));
@@ -343,6 +345,14 @@ mod tests {
         assert_eq!(kind("503 from upstream, said claude").as_deref(), Some(NETWORK));
         assert_eq!(kind(&format!("claude said {gap} then 429")).as_deref(), Some(RATE_LIMIT));
         assert_eq!(kind("429 then claude"), None);
+    }
+
+    #[test]
+    fn markers_inside_longer_words_still_count() {
+        // The context markers carry no word boundaries; the line hints must not add any.
+        assert_eq!(kind("ClientHTTPError: 503 Service Unavailable").as_deref(), Some(NETWORK));
+        assert_eq!(kind("subrequest failed: 502").as_deref(), Some(NETWORK));
+        assert_eq!(kind("GraphAPI Error: 429").as_deref(), Some(RATE_LIMIT));
     }
 
     #[test]
