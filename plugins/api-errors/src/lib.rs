@@ -231,18 +231,16 @@ impl Classifier for ApiErrors {
         // A window is worth classifying only if it holds a keyword word and
         // either a context word or a keyword that needs no context: most
         // lines of most logs are dismissed with two fast scans.
-        let hints: Vec<(bool, bool)> = lines
-            .iter()
-            .map(|(_, l)| {
-                let l = l.as_bytes();
-                (KEYWORD_HINT.is_match(l), CONTEXT_HINT.is_match(l) || STANDALONE_HINT.is_match(l))
-            })
-            .collect();
+        // Filled as the scan reaches each line: a window only reads lines at or
+        // after its start, so an error near the end costs no pass over the rest.
+        let mut hints = vec![(false, false); lines.len()];
 
         // Latest start first; at one start, the smallest window first. The
         // first hit is therefore the latest occurrence, in its tightest window.
         for start in (0..lines.len()).rev() {
-            if lines[start].1.is_empty() {
+            let line = lines[start].1.as_bytes();
+            hints[start] = (KEYWORD_HINT.is_match(line), CONTEXT_HINT.is_match(line) || STANDALONE_HINT.is_match(line));
+            if line.is_empty() {
                 continue;
             }
             for size in 1..=config.window_lines.min(lines.len() - start) {
