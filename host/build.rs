@@ -38,7 +38,10 @@ fn main() {
     );
     for name in &plugins {
         let wasm = build_component(&root, &target_dir, name);
-        builtin.push_str(&format!("    ({name:?}, include_bytes!({:?})),\n", wasm.display().to_string()));
+        builtin.push_str(&format!(
+            "    ({name:?}, include_bytes!({:?})),\n",
+            wasm.display().to_string()
+        ));
     }
     builtin.push_str("];\n");
     fs::write(out_dir.join("builtin.rs"), builtin).unwrap();
@@ -56,7 +59,9 @@ fn main() {
 
 /// Names of the crates directly under `dir` (each a folder with a Cargo.toml).
 fn crates_in(dir: &Path) -> Vec<String> {
-    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.path().join("Cargo.toml").is_file())
@@ -70,21 +75,45 @@ fn build_component(root: &Path, target_dir: &Path, name: &str) -> PathBuf {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--quiet", "--locked", "--target", TARGET, "--profile", PROFILE, "-p", name])
+        .args([
+            "build",
+            "--quiet",
+            "--locked",
+            "--target",
+            TARGET,
+            "--profile",
+            PROFILE,
+            "-p",
+            name,
+        ])
         .arg("--target-dir")
         .arg(target_dir);
     // The outer build's flags are for the host, not for wasm.
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "RUSTC_WORKSPACE_WRAPPER"] {
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         cmd.env_remove(var);
     }
-    let status = cmd.status().unwrap_or_else(|e| panic!("running cargo to build {name}: {e}"));
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("running cargo to build {name}: {e}"));
     if !status.success() {
         panic!(
             "building the `{name}` component for {TARGET} failed (see the output above).\n\
              If the target is missing, install it with: rustup target add {TARGET}"
         );
     }
-    let wasm = target_dir.join(TARGET).join(PROFILE).join(format!("{}.wasm", name.replace('-', "_")));
-    assert!(wasm.is_file(), "cargo built {name} but {} is missing", wasm.display());
+    let wasm = target_dir
+        .join(TARGET)
+        .join(PROFILE)
+        .join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(
+        wasm.is_file(),
+        "cargo built {name} but {} is missing",
+        wasm.display()
+    );
     wasm
 }

@@ -13,7 +13,10 @@ fn main() {
 
     let wit = fs::read_to_string(&wit_path)
         .unwrap_or_else(|e| panic!("reading the WIT contract {}: {e}", wit_path.display()));
-    assert!(!wit.contains("\"###"), "the WIT text must not contain `\"###`");
+    assert!(
+        !wit.contains("\"###"),
+        "the WIT text must not contain `\"###`"
+    );
     let template = fs::read_to_string(&template_path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", template_path.display()));
     let out = template.replace("@WIT@", &format!("r###\"{wit}\"###"));

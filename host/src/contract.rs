@@ -12,8 +12,8 @@ wasmtime::component::bindgen!({
 
 pub use self::augur::rules::host::LogLevel;
 pub use self::augur::rules::types::{
-    Evidence as WitEvidence, Finding as WitFinding, JobOutput, RuleError, RuleInfo, Severity as WitSeverity,
-    Snapshot as WitSnapshot,
+    Evidence as WitEvidence, Finding as WitFinding, JobOutput, RuleError, RuleInfo,
+    Severity as WitSeverity, Snapshot as WitSnapshot,
 };
 pub use self::exports::augur::rules::{classifier, deriver, rule};
 

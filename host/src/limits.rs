@@ -1,23 +1,57 @@
 //! The bounds every rule call runs under. Each is named, has a default that
 //! is generous for an honest rule, and can be set per pack (`[limits]`) and per
-//! rule (`[rule.limits]`) in `augur.toml`.
+//! rule (`[rule.limits]`) in `augur.toml`. The README's "Limits" section
+//! explains each default; keep the two in step.
 
 use serde::{Deserialize, Serialize};
+
+/// The largest `stack_kib` a pack may ask for. Rule calls run on a thread
+/// whose native stack is larger than this (see [`WORKER_STACK_BYTES`]).
+pub const MAX_STACK_KIB: u64 = 64 * 1024;
+
+/// The native stack of the thread that runs rule calls: wasm runs on it, so it
+/// must hold the largest wasm stack a rule may have, plus room for the host.
+pub const WORKER_STACK_BYTES: usize = (MAX_STACK_KIB as usize) * 1024 + 16 * 1024 * 1024;
 
 /// Bounds for one call of one rule on one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Instructions (wasmtime fuel) a call may execute. The default, a
-    /// hundred billion, is about 7 s of work on one core of a 2-core CI
-    /// machine (~14 billion units a second); api-errors uses ~1.2 billion per
-    /// MB of log, so the default covers logs of tens of megabytes.
+    /// Instructions (wasmtime fuel) a call may execute, before scaling with
+    /// the input. About 1.4 s of work on one core of a 2-core CI machine
+    /// (~14 billion units a second).
     pub fuel: u64,
-    /// Wall-clock time a call may take, in milliseconds: the backstop when
-    /// fuel alone does not stop a call (a slow host call, a stalled machine).
+    /// Instructions added per MiB of input (the job's text and metadata, or
+    /// every snapshot document of the series): a rule over a 100 MB log is
+    /// not judged by the budget of a 1 KB one. api-errors, a regex scan, uses
+    /// ~1.2 billion per MB; the default leaves four times that.
+    pub fuel_per_mib: u64,
+    /// Fuel charged for every call from the rule into the host (its `log`
+    /// function, WASI's stdout and stderr, clocks and randomness), plus one
+    /// unit per byte the rule writes to its log, so a loop of host calls runs
+    /// out of fuel like any other loop.
+    pub host_call_fuel: u64,
+    /// Wall-clock time a call may take, in milliseconds, before scaling: the
+    /// backstop when fuel alone does not stop a call (a stalled machine, time
+    /// spent in the host).
     pub wall_time_ms: u64,
+    /// Milliseconds added to the deadline per MiB of input.
+    pub wall_time_ms_per_mib: u64,
     /// Linear memory one instance may grow to, in MiB.
     pub memory_mib: u64,
+    /// The wasm stack, in KiB: how deep a rule may recurse. The default lets
+    /// a typical recursive function nest about ten thousand calls deep.
+    pub stack_kib: u64,
+    /// Findings one call may return; the rest are cut, with a warning.
+    pub max_findings: usize,
+    /// Bytes in one string of a finding (title, message, fingerprint, an
+    /// action, an excerpt); longer strings are cut, with a warning. A
+    /// finding's `data` longer than this is rejected: cut JSON is not JSON.
+    pub max_string_bytes: usize,
+    /// Bytes the rule may hand to the host in one transfer: the findings a
+    /// call returns, all together, or one log message. A call returning more
+    /// is rejected (`invalid_output`) before the host copies any of it.
+    pub output_bytes: usize,
     /// Bytes a call may write to its log (stdout, stderr and the host log
     /// together); the rest is dropped and the cut is noted.
     pub log_bytes: usize,
@@ -25,7 +59,19 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { fuel: 100_000_000_000, wall_time_ms: 30_000, memory_mib: 256, log_bytes: 64 * 1024 }
+        Limits {
+            fuel: 20_000_000_000,
+            fuel_per_mib: 5_000_000_000,
+            host_call_fuel: 10_000,
+            wall_time_ms: 10_000,
+            wall_time_ms_per_mib: 1_000,
+            memory_mib: 256,
+            stack_kib: 512,
+            max_findings: 1_000,
+            max_string_bytes: 16 * 1024,
+            output_bytes: 8 * 1024 * 1024,
+            log_bytes: 64 * 1024,
+        }
     }
 }
 
@@ -35,23 +81,82 @@ impl Default for Limits {
 #[serde(deny_unknown_fields)]
 pub struct LimitsOverride {
     pub fuel: Option<u64>,
+    pub fuel_per_mib: Option<u64>,
+    pub host_call_fuel: Option<u64>,
     pub wall_time_ms: Option<u64>,
+    pub wall_time_ms_per_mib: Option<u64>,
     pub memory_mib: Option<u64>,
+    pub stack_kib: Option<u64>,
+    pub max_findings: Option<usize>,
+    pub max_string_bytes: Option<usize>,
+    pub output_bytes: Option<usize>,
     pub log_bytes: Option<usize>,
+}
+
+/// The bounds of one call, with the input-scaled ones worked out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallBounds {
+    pub fuel: u64,
+    pub wall_time_ms: u64,
 }
 
 impl Limits {
     pub fn with(self, o: &LimitsOverride) -> Limits {
         Limits {
             fuel: o.fuel.unwrap_or(self.fuel),
+            fuel_per_mib: o.fuel_per_mib.unwrap_or(self.fuel_per_mib),
+            host_call_fuel: o.host_call_fuel.unwrap_or(self.host_call_fuel),
             wall_time_ms: o.wall_time_ms.unwrap_or(self.wall_time_ms),
+            wall_time_ms_per_mib: o.wall_time_ms_per_mib.unwrap_or(self.wall_time_ms_per_mib),
             memory_mib: o.memory_mib.unwrap_or(self.memory_mib),
+            stack_kib: o.stack_kib.unwrap_or(self.stack_kib),
+            max_findings: o.max_findings.unwrap_or(self.max_findings),
+            max_string_bytes: o.max_string_bytes.unwrap_or(self.max_string_bytes),
+            output_bytes: o.output_bytes.unwrap_or(self.output_bytes),
             log_bytes: o.log_bytes.unwrap_or(self.log_bytes),
         }
     }
 
+    /// Checks values that cannot work; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.stack_kib == 0 || self.stack_kib > MAX_STACK_KIB {
+            return Err(format!(
+                "`stack_kib` must be between 1 and {MAX_STACK_KIB}, not {}",
+                self.stack_kib
+            ));
+        }
+        if self.memory_mib == 0 {
+            return Err("`memory_mib` must be at least 1".into());
+        }
+        if self.wall_time_ms == 0 {
+            return Err("`wall_time_ms` must be at least 1".into());
+        }
+        if self.output_bytes == 0 {
+            return Err("`output_bytes` must be at least 1".into());
+        }
+        Ok(())
+    }
+
     pub fn memory_bytes(&self) -> usize {
         usize::try_from(self.memory_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
+
+    pub fn stack_bytes(&self) -> usize {
+        usize::try_from(self.stack_kib.saturating_mul(1024)).unwrap_or(usize::MAX)
+    }
+
+    /// Fuel and deadline for a call over `input_bytes` of input: the base
+    /// plus the per-MiB amount for every started MiB past the first.
+    pub fn for_input(&self, input_bytes: usize) -> CallBounds {
+        let extra_mib = (input_bytes as u64).div_ceil(1 << 20).saturating_sub(1);
+        CallBounds {
+            fuel: self
+                .fuel
+                .saturating_add(self.fuel_per_mib.saturating_mul(extra_mib)),
+            wall_time_ms: self
+                .wall_time_ms
+                .saturating_add(self.wall_time_ms_per_mib.saturating_mul(extra_mib)),
+        }
     }
 }
 
@@ -61,9 +166,91 @@ mod tests {
 
     #[test]
     fn overrides_fall_back_field_by_field() {
-        let o = LimitsOverride { fuel: Some(5), ..Default::default() };
+        let o = LimitsOverride {
+            fuel: Some(5),
+            stack_kib: Some(1024),
+            ..Default::default()
+        };
         let l = Limits::default().with(&o);
         assert_eq!(l.fuel, 5);
+        assert_eq!(l.stack_kib, 1024);
         assert_eq!(l.wall_time_ms, Limits::default().wall_time_ms);
+        assert_eq!(l.output_bytes, Limits::default().output_bytes);
+    }
+
+    #[test]
+    fn budgets_grow_with_every_started_mib_past_the_first() {
+        let l = Limits {
+            fuel: 100,
+            fuel_per_mib: 10,
+            wall_time_ms: 1000,
+            wall_time_ms_per_mib: 5,
+            ..Limits::default()
+        };
+        let mib = 1 << 20;
+        assert_eq!(
+            l.for_input(0),
+            CallBounds {
+                fuel: 100,
+                wall_time_ms: 1000
+            }
+        );
+        assert_eq!(
+            l.for_input(mib),
+            CallBounds {
+                fuel: 100,
+                wall_time_ms: 1000
+            }
+        );
+        assert_eq!(
+            l.for_input(mib + 1),
+            CallBounds {
+                fuel: 110,
+                wall_time_ms: 1005
+            }
+        );
+        assert_eq!(
+            l.for_input(2 * mib),
+            CallBounds {
+                fuel: 110,
+                wall_time_ms: 1005
+            }
+        );
+        assert_eq!(
+            l.for_input(100 * mib),
+            CallBounds {
+                fuel: 100 + 99 * 10,
+                wall_time_ms: 1000 + 99 * 5
+            }
+        );
+    }
+
+    #[test]
+    fn saturates_instead_of_overflowing() {
+        let l = Limits {
+            fuel: u64::MAX - 1,
+            fuel_per_mib: u64::MAX,
+            ..Limits::default()
+        };
+        assert_eq!(l.for_input(usize::MAX).fuel, u64::MAX);
+    }
+
+    #[test]
+    fn rejects_unusable_values_naming_the_field() {
+        let bad = Limits {
+            stack_kib: MAX_STACK_KIB + 1,
+            ..Limits::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("stack_kib"));
+        assert!(
+            Limits {
+                memory_mib: 0,
+                ..Limits::default()
+            }
+            .validate()
+            .unwrap_err()
+            .contains("memory_mib")
+        );
+        assert!(Limits::default().validate().is_ok());
     }
 }

@@ -40,6 +40,8 @@ impl RuleLog {
 struct Buffer {
     bytes: Vec<u8>,
     dropped: u64,
+    /// Every byte the rule wrote, kept or not.
+    received: u64,
     cap: usize,
     /// The stream the last bytes came from, so a switch starts a new tagged line.
     current: Option<&'static str>,
@@ -50,6 +52,7 @@ impl Buffer {
         if data.is_empty() {
             return;
         }
+        self.received += data.len() as u64;
         let at_line_start = self.bytes.last().is_none_or(|b| *b == b'\n');
         let mut pending = Vec::new();
         if self.current != Some(stream) || at_line_start {
@@ -73,7 +76,10 @@ pub struct LogSink(Arc<Mutex<Buffer>>);
 
 impl LogSink {
     pub fn new(cap: usize) -> LogSink {
-        LogSink(Arc::new(Mutex::new(Buffer { cap, ..Buffer::default() })))
+        LogSink(Arc::new(Mutex::new(Buffer {
+            cap,
+            ..Buffer::default()
+        })))
     }
 
     /// One line from the host `log` function, tagged with its level.
@@ -84,9 +90,17 @@ impl LogSink {
         buf.append(level, text.as_bytes());
     }
 
+    /// Bytes the rule has written so far, including those dropped.
+    pub fn bytes_received(&self) -> u64 {
+        self.0.lock().unwrap().received
+    }
+
     /// A WASI output stream that writes into this log under `name`.
     pub fn stream(&self, name: &'static str) -> LogStream {
-        LogStream { sink: self.clone(), name }
+        LogStream {
+            sink: self.clone(),
+            name,
+        }
     }
 
     /// The message of a Rust panic, if the rule printed one (`panicked at`).
@@ -110,7 +124,10 @@ impl LogSink {
 
     pub fn finish(&self) -> RuleLog {
         let buf = self.0.lock().unwrap();
-        RuleLog { text: String::from_utf8_lossy(&buf.bytes).into_owned(), dropped_bytes: buf.dropped }
+        RuleLog {
+            text: String::from_utf8_lossy(&buf.bytes).into_owned(),
+            dropped_bytes: buf.dropped,
+        }
     }
 }
 
@@ -134,11 +151,17 @@ impl IsTerminal for LogStream {
 
 impl StdoutStream for LogStream {
     fn p2_stream(&self) -> Box<dyn OutputStream> {
-        Box::new(LogStream { sink: self.sink.clone(), name: self.name })
+        Box::new(LogStream {
+            sink: self.sink.clone(),
+            name: self.name,
+        })
     }
 
     fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
-        Box::new(LogStream { sink: self.sink.clone(), name: self.name })
+        Box::new(LogStream {
+            sink: self.sink.clone(),
+            name: self.name,
+        })
     }
 }
 
@@ -163,7 +186,11 @@ impl OutputStream for LogStream {
 }
 
 impl tokio::io::AsyncWrite for LogStream {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.write_bytes(buf);
         Poll::Ready(Ok(buf.len()))
     }
@@ -189,14 +216,24 @@ mod tests {
         sink.stream("stderr").write_bytes(b"0123456789");
         let log = sink.finish();
         assert_eq!(log.text.len(), 40);
-        assert!(log.text.starts_with("[stdout] hello\n[info] from the host api\n"), "{:?}", log.text);
+        assert!(
+            log.text
+                .starts_with("[stdout] hello\n[info] from the host api\n"),
+            "{:?}",
+            log.text
+        );
         assert!(log.dropped_bytes > 0);
     }
 
     #[test]
     fn finds_a_panic_message() {
         let sink = LogSink::new(1024);
-        sink.stream("stderr").write_bytes(b"\nthread '<unnamed>' panicked at src/lib.rs:3:5:\nboom\nnote: run with\n");
-        assert_eq!(sink.panic_message().as_deref(), Some("boom (panicked at src/lib.rs:3:5)"));
+        sink.stream("stderr").write_bytes(
+            b"\nthread '<unnamed>' panicked at src/lib.rs:3:5:\nboom\nnote: run with\n",
+        );
+        assert_eq!(
+            sink.panic_message().as_deref(),
+            Some("boom (panicked at src/lib.rs:3:5)")
+        );
     }
 }

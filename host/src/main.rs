@@ -1,13 +1,20 @@
 //! The `augur` command line.
 //!
 //! Exit status: 0 when the run completed (with or without findings, and with
-//! or without rule errors); 2 for bad usage, an unusable pack, or inputs that
-//! could not be read (each named in the output's `errors`).
+//! or without errors of fail-open rules); 2 for bad usage, an unusable pack,
+//! or inputs that could not be read (each named in the output's `errors`); 3
+//! when a fail-closed rule failed; 130 when the run was interrupted.
 
-use std::{fmt::Write as _, path::PathBuf, process::ExitCode};
+use std::{
+    fmt::Write as _,
+    path::PathBuf,
+    process::ExitCode,
+    sync::atomic::{AtomicBool, Ordering},
+};
 
 use augur::{
     input,
+    limits::WORKER_STACK_BYTES,
     output::{self, Format},
     pack::Pack,
     run::{Inputs, RunOptions},
@@ -18,9 +25,17 @@ use serde_json::{Value, json};
 
 /// Exit status for bad usage or unusable input.
 const EXIT_USAGE: u8 = 2;
+/// Exit status when a fail-closed rule failed.
+const EXIT_FAILED_CLOSED: u8 = 3;
+/// Exit status when the run was interrupted (128 + SIGINT, as shells do).
+const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser)]
-#[command(name = "augur", version, about = "Run sandboxed analysis rules over repository snapshots and job outputs")]
+#[command(
+    name = "augur",
+    version,
+    about = "Run sandboxed analysis rules over repository snapshots and job outputs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,6 +77,10 @@ struct RunArgs {
     /// give byte-identical output.
     #[arg(long)]
     no_timings: bool,
+    /// Make every rule fail-closed: any rule error (a limit hit, a trap,
+    /// invalid output, a rule that cannot load) fails the run with exit 3.
+    #[arg(long)]
+    fail_closed: bool,
 }
 
 #[derive(Args)]
@@ -78,17 +97,44 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(code) => code,
-        Err(message) => {
+    // Rules run on this thread's stack: it must hold the largest wasm stack
+    // a pack may ask for.
+    let worker = std::thread::Builder::new()
+        .name("augur-run".into())
+        .stack_size(WORKER_STACK_BYTES)
+        .spawn(move || run(cli))
+        .expect("starting the run thread");
+    match worker.join() {
+        Ok(Ok(code)) => code,
+        Ok(Err(message)) => {
             eprintln!("augur: error: {message}");
             ExitCode::from(EXIT_USAGE)
         }
+        Err(_) => ExitCode::from(101),
+    }
+}
+
+/// Ctrl-C (or SIGTERM) once stops the rules and reports what was done;
+/// twice exits at once.
+fn handle_interrupts(sandbox: &Sandbox) {
+    static SEEN: AtomicBool = AtomicBool::new(false);
+    let flag = sandbox.interrupt_flag();
+    let installed = ctrlc::set_handler(move || {
+        if SEEN.swap(true, Ordering::SeqCst) {
+            eprintln!("augur: interrupted again, exiting now");
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        eprintln!("augur: interrupted; stopping the rules (press Ctrl-C again to exit at once)");
+        flag.store(true, Ordering::SeqCst);
+    });
+    if let Err(e) = installed {
+        tracing::warn!("cannot handle Ctrl-C: {e}");
     }
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     let sandbox = Sandbox::new().map_err(|e| format!("{e:#}"))?;
+    handle_interrupts(&sandbox);
     match cli.command {
         Command::Run(args) => run_pack(&sandbox, args),
         Command::Rules(args) => list_rules(&sandbox, args),
@@ -104,17 +150,46 @@ fn open_pack(sandbox: &Sandbox, arg: &PackArg) -> Result<Pack, String> {
 
 fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
     if args.snapshots.is_empty() && args.jobs.is_empty() {
-        return Err("nothing to analyse: give --snapshots PATH and/or --jobs PATH (see `augur run --help`)".into());
+        return Err(
+            "nothing to analyse: give --snapshots PATH and/or --jobs PATH (see `augur run --help`)"
+                .into(),
+        );
     }
     let pack = open_pack(sandbox, &args.pack)?;
     let mut problems = Vec::new();
     let series = input::load_snapshots(&args.snapshots, &mut problems);
     let jobs = input::load_jobs(&args.jobs, &mut std::io::stdin().lock(), &mut problems);
-    let input_failed = problems.iter().any(|p| p.severity == input::ProblemSeverity::Error);
-    let inputs = Inputs { series, jobs, problems };
+    let input_failed = problems
+        .iter()
+        .any(|p| p.severity == input::ProblemSeverity::Error);
+    let inputs = Inputs {
+        series,
+        jobs,
+        problems,
+    };
 
-    let report = augur::run::run(sandbox, &pack, &inputs, &RunOptions { timings: !args.no_timings });
+    let options = RunOptions {
+        timings: !args.no_timings,
+        fail_closed: args.fail_closed,
+    };
+    let report = augur::run::run(sandbox, &pack, &inputs, &options);
     let rendered = output::render(&report, args.format);
+    if let Some(i) = &report.interrupted {
+        eprintln!(
+            "augur: interrupted after {} of {} rule calls ({} findings, {} errors so far)",
+            i.completed_calls,
+            i.planned_calls,
+            report.findings.len(),
+            report.errors.len()
+        );
+        match &args.output {
+            // A partial report must not replace a whole one.
+            Some(path) => eprintln!("augur: {} was left as it was", path.display()),
+            None => output::emit(&rendered, None)
+                .map_err(|e| format!("cannot write the report: {e}"))?,
+        }
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
     output::emit(&rendered, args.output.as_deref()).map_err(|e| match &args.output {
         Some(path) => format!("{}: cannot write the report: {e}", path.display()),
         None => format!("cannot write the report: {e}"),
@@ -122,6 +197,10 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
     if input_failed {
         eprintln!("augur: some inputs could not be read; see `errors` in the report");
         return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    if report.failed_closed() {
+        eprintln!("augur: a fail-closed rule failed; see `errors` in the report");
+        return Ok(ExitCode::from(EXIT_FAILED_CLOSED));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -150,12 +229,19 @@ fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
             })
         })
         .collect();
-    let failures: Vec<Value> =
-        pack.failures.iter().map(|f| json!({"rule": f.rule, "message": f.message, "hint": f.hint})).collect();
+    let failures: Vec<Value> = pack
+        .failures
+        .iter()
+        .map(|f| json!({"rule": f.rule, "message": f.message, "hint": f.hint}))
+        .collect();
     let rendered = match args.format {
         Format::Json => {
-            let doc = json!({"version": 1, "pack": pack.source, "rules": rules, "errors": failures});
-            format!("{}\n", serde_json::to_string_pretty(&doc).expect("serializes"))
+            let doc =
+                json!({"version": 1, "pack": pack.source, "rules": rules, "errors": failures});
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).expect("serializes")
+            )
         }
         Format::Text => rules_text(&rules, &pack),
     };
@@ -168,7 +254,12 @@ fn rules_text(rules: &[Value], pack: &Pack) -> String {
     let dim = anstyle::Style::new().dimmed();
     let mut out = String::new();
     for r in rules {
-        let runs_on: Vec<&str> = r["runs_on"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let runs_on: Vec<&str> = r["runs_on"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         let _ = writeln!(
             out,
             "{bold}{}{bold:#} {}  runs on {}  {dim}{}{dim:#}",
@@ -178,7 +269,12 @@ fn rules_text(rules: &[Value], pack: &Pack) -> String {
             r["origin"].as_str().unwrap_or("")
         );
         let _ = writeln!(out, "  {}", r["description"].as_str().unwrap_or(""));
-        let kinds: Vec<&str> = r["kinds"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let kinds: Vec<&str> = r["kinds"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         let _ = writeln!(out, "  kinds:  {}", kinds.join(", "));
         let props = r["config_schema"]["properties"].as_object();
         let config: Vec<String> = props
@@ -192,7 +288,15 @@ fn rules_text(rules: &[Value], pack: &Pack) -> String {
                 }
             })
             .collect();
-        let _ = writeln!(out, "  config: {}", if config.is_empty() { "none".to_owned() } else { config.join(", ") });
+        let _ = writeln!(
+            out,
+            "  config: {}",
+            if config.is_empty() {
+                "none".to_owned()
+            } else {
+                config.join(", ")
+            }
+        );
         out.push('\n');
     }
     for f in &pack.failures {

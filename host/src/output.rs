@@ -36,7 +36,12 @@ pub fn render(report: &Report, format: Format) -> String {
 /// (coloured only when it is a terminal that wants colour).
 pub fn emit(rendered: &str, path: Option<&Path>) -> io::Result<()> {
     match path {
-        Some(path) => write_atomically(path, anstream::adapter::strip_str(rendered).to_string().as_bytes()),
+        Some(path) => write_atomically(
+            path,
+            anstream::adapter::strip_str(rendered)
+                .to_string()
+                .as_bytes(),
+        ),
         None => {
             let mut out = anstream::stdout().lock();
             out.write_all(rendered.as_bytes())?;
@@ -52,7 +57,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new().prefix(".augur-").suffix(".tmp").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".augur-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -61,7 +69,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 fn severity_style(s: Severity) -> Style {
     match s {
-        Severity::Critical => Style::new().bold().fg_color(Some(AnsiColor::BrightRed.into())),
+        Severity::Critical => Style::new()
+            .bold()
+            .fg_color(Some(AnsiColor::BrightRed.into())),
         Severity::High => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
         Severity::Medium => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
         Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
@@ -85,12 +95,24 @@ fn render_text(report: &Report) -> String {
         let _ = writeln!(out, "{bold}{input}{bold:#}");
         for f in findings {
             let sev = severity_style(f.severity);
-            let _ = writeln!(out, "  {sev}{:<8}{sev:#} {}  {dim}{}{dim:#}", f.severity.as_str().to_uppercase(), f.title, f.kind);
+            let _ = writeln!(
+                out,
+                "  {sev}{:<8}{sev:#} {}  {dim}{}{dim:#}",
+                f.severity.as_str().to_uppercase(),
+                f.title,
+                f.kind
+            );
             if !f.message.is_empty() {
                 let _ = writeln!(out, "           {}", f.message);
             }
             for e in &f.evidence {
-                let _ = writeln!(out, "           {dim}at {} {}{dim:#}  {}", e.source, e.locator, one_line(&e.excerpt, 100));
+                let _ = writeln!(
+                    out,
+                    "           {dim}at {} {}{dim:#}  {}",
+                    e.source,
+                    e.locator,
+                    one_line(&e.excerpt, 100)
+                );
             }
             for a in &f.actions {
                 let _ = writeln!(out, "           → {a}");
@@ -109,7 +131,21 @@ fn render_text(report: &Report) -> String {
                 (None, Some(i)) => i.clone(),
                 (None, None) => String::new(),
             };
-            let _ = writeln!(out, "  {red}✗ {}{red:#} {about}: {}", e.class, e.message);
+            let code = e
+                .code
+                .as_ref()
+                .map(|c| format!(" [{c}]"))
+                .unwrap_or_default();
+            let gate = if e.fail_closed {
+                " (fail-closed: fails the run)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  {red}✗ {}{code}{red:#} {about}{gate}: {}",
+                e.class, e.message
+            );
             let _ = writeln!(out, "    {dim}hint: {}{dim:#}", e.hint);
         }
         out.push('\n');
@@ -122,18 +158,37 @@ fn render_text(report: &Report) -> String {
         out.push('\n');
     }
 
+    if let Some(i) = &report.interrupted {
+        let stopped = match (&i.stopped_rule, &i.stopped_input) {
+            (Some(r), Some(input)) => format!("; `{r}` was stopped on {input}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "{red}{bold}Interrupted{bold:#}{red:#} after {} of {} rule calls{stopped}: the findings above are partial.\n",
+            i.completed_calls, i.planned_calls
+        );
+    }
+
     let mut counts: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
     for f in &report.findings {
         *counts.entry(std::cmp::Reverse(f.severity)).or_default() += 1;
     }
-    let breakdown: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {}", s.0.as_str())).collect();
+    let breakdown: Vec<String> = counts
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.0.as_str()))
+        .collect();
     let s = &report.stats;
     let _ = writeln!(
         out,
         "{bold}{} finding{}{bold:#}{} · {} error{} · {} warning{} — {} rule{} over {} repositor{} ({} snapshot{}) and {} job{}",
         report.findings.len(),
         plural(report.findings.len()),
-        if breakdown.is_empty() { String::new() } else { format!(" ({})", breakdown.join(", ")) },
+        if breakdown.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", breakdown.join(", "))
+        },
         report.errors.len(),
         plural(report.errors.len()),
         report.warnings.len(),
@@ -141,7 +196,11 @@ fn render_text(report: &Report) -> String {
         s.rules.len(),
         plural(s.rules.len()),
         s.inputs.repositories,
-        if s.inputs.repositories == 1 { "y" } else { "ies" },
+        if s.inputs.repositories == 1 {
+            "y"
+        } else {
+            "ies"
+        },
         s.inputs.snapshots,
         plural(s.inputs.snapshots),
         s.inputs.jobs,
@@ -173,7 +232,11 @@ mod tests {
         write_atomically(&path, b"old").unwrap();
         write_atomically(&path, b"new").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left behind");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file is left behind"
+        );
     }
 
     #[test]

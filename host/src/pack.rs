@@ -16,9 +16,12 @@
 //! [[rule]]
 //! path = "rules/custom.wasm" # ... or a component file, relative to the manifest
 //! sha256 = "9f86d0..."       # optional: refuse the file unless it matches
+//! on_error = "fail-closed"  # optional: a failure of this rule fails the run
 //! [rule.limits]
-//! fuel = 20_000_000_000
+//! fuel = 40_000_000_000
 //! ```
+//!
+//! A top-level `on_error` sets the policy for every rule of the pack.
 
 use std::{
     collections::HashMap,
@@ -51,11 +54,25 @@ pub enum PackError {
     Empty { path: String },
 }
 
+/// What a rule's failure means for the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailurePolicy {
+    /// The error is reported and the run still succeeds (exit 0).
+    #[default]
+    FailOpen,
+    /// The error is reported and the run fails (exit 3): for gates that must
+    /// not pass because a rule could not say anything.
+    FailClosed,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Manifest {
     #[serde(default)]
     limits: LimitsOverride,
+    #[serde(default)]
+    on_error: FailurePolicy,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleEntry>,
 }
@@ -76,6 +93,7 @@ struct RuleEntry {
     config: toml::Table,
     #[serde(default)]
     limits: LimitsOverride,
+    on_error: Option<FailurePolicy>,
 }
 
 /// Where a rule's component comes from.
@@ -104,6 +122,7 @@ pub struct PackRule {
     /// The rule's config, a JSON object as text.
     pub config: String,
     pub limits: Limits,
+    pub on_error: FailurePolicy,
 }
 
 /// A rule of the pack that could not be loaded.
@@ -113,6 +132,7 @@ pub struct LoadFailure {
     pub rule: String,
     pub message: String,
     pub hint: String,
+    pub on_error: FailurePolicy,
 }
 
 pub struct Pack {
@@ -129,6 +149,20 @@ struct Entry {
     id: Option<String>,
     config: String,
     limits: Limits,
+    on_error: FailurePolicy,
+}
+
+impl Entry {
+    fn new(origin: Origin) -> Entry {
+        Entry {
+            origin,
+            sha256: None,
+            id: None,
+            config: "{}".into(),
+            limits: Limits::default(),
+            on_error: FailurePolicy::default(),
+        }
+    }
 }
 
 impl Pack {
@@ -136,13 +170,7 @@ impl Pack {
     pub fn builtin(sandbox: &Sandbox) -> Pack {
         let entries = BUILTIN_COMPONENTS
             .iter()
-            .map(|(name, _)| Entry {
-                origin: Origin::Builtin((*name).to_owned()),
-                sha256: None,
-                id: None,
-                config: "{}".into(),
-                limits: Limits::default(),
-            })
+            .map(|(name, _)| Entry::new(Origin::Builtin((*name).to_owned())))
             .collect();
         Pack::from_entries(sandbox, "builtin".into(), entries)
     }
@@ -162,7 +190,10 @@ impl Pack {
             return Pack::from_manifest(sandbox, &manifest);
         }
         let mut components: Vec<PathBuf> = fs::read_dir(path)
-            .map_err(|e| PackError::Unreadable { path: shown.clone(), message: e.to_string() })?
+            .map_err(|e| PackError::Unreadable {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
             .collect();
@@ -172,18 +203,27 @@ impl Pack {
         components.sort();
         let entries = components
             .into_iter()
-            .map(|p| Entry { origin: Origin::File(p), sha256: None, id: None, config: "{}".into(), limits: Limits::default() })
+            .map(|p| Entry::new(Origin::File(p)))
             .collect();
         Ok(Pack::from_entries(sandbox, shown, entries))
     }
 
     fn from_manifest(sandbox: &Sandbox, path: &Path) -> Result<Pack, PackError> {
         let shown = path.display().to_string();
-        let text = fs::read_to_string(path).map_err(|e| PackError::Unreadable { path: shown.clone(), message: e.to_string() })?;
-        let manifest: Manifest =
-            toml::from_str(&text).map_err(|e| PackError::Manifest { path: shown.clone(), message: e.to_string() })?;
+        let text = fs::read_to_string(path).map_err(|e| PackError::Unreadable {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        let manifest: Manifest = toml::from_str(&text).map_err(|e| PackError::Manifest {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
         let base = path.parent().unwrap_or(Path::new("."));
         let pack_limits = Limits::default().with(&manifest.limits);
+        pack_limits.validate().map_err(|m| PackError::Manifest {
+            path: shown.clone(),
+            message: format!("[limits]: {m}"),
+        })?;
         let mut entries = Vec::new();
         for (i, rule) in manifest.rules.into_iter().enumerate() {
             let n = i + 1;
@@ -193,7 +233,9 @@ impl Pack {
                 _ => {
                     return Err(PackError::Manifest {
                         path: shown,
-                        message: format!("rule #{n}: give exactly one of `builtin = \"<name>\"` or `path = \"<file.wasm>\"`"),
+                        message: format!(
+                            "rule #{n}: give exactly one of `builtin = \"<name>\"` or `path = \"<file.wasm>\"`"
+                        ),
                     });
                 }
             };
@@ -201,15 +243,32 @@ impl Pack {
                 path: shown.clone(),
                 message: format!("rule #{n}: config cannot be passed to the rule as JSON: {e}"),
             })?;
-            entries.push(Entry { origin, sha256: rule.sha256, id: rule.id, config, limits: pack_limits.with(&rule.limits) });
+            let limits = pack_limits.with(&rule.limits);
+            limits.validate().map_err(|m| PackError::Manifest {
+                path: shown.clone(),
+                message: format!("rule #{n}: [rule.limits]: {m}"),
+            })?;
+            entries.push(Entry {
+                origin,
+                sha256: rule.sha256,
+                id: rule.id,
+                config,
+                limits,
+                on_error: rule.on_error.unwrap_or(manifest.on_error),
+            });
         }
         Ok(Pack::from_entries(sandbox, shown, entries))
     }
 
     fn from_entries(sandbox: &Sandbox, source: String, entries: Vec<Entry>) -> Pack {
-        // Compile each distinct component once, however many entries use it.
-        let mut compiled: HashMap<[u8; 32], Arc<LoadedComponent>> = HashMap::new();
-        let mut pack = Pack { source, rules: Vec::new(), failures: Vec::new() };
+        // Compile each distinct component once per stack size, however many
+        // entries use it.
+        let mut compiled: HashMap<([u8; 32], u64), Arc<LoadedComponent>> = HashMap::new();
+        let mut pack = Pack {
+            source,
+            rules: Vec::new(),
+            failures: Vec::new(),
+        };
         for entry in entries {
             match load_entry(sandbox, &entry, &mut compiled) {
                 Ok((component, info)) => {
@@ -217,12 +276,26 @@ impl Pack {
                     if pack.rules.iter().any(|r| r.id == id) {
                         pack.failures.push(LoadFailure {
                             rule: id.clone(),
-                            message: format!("{}: a second rule with id `{id}` in the pack", entry.origin),
-                            hint: "give one of the two entries its own `id = \"...\"` in the manifest".into(),
+                            message: format!(
+                                "{}: a second rule with id `{id}` in the pack",
+                                entry.origin
+                            ),
+                            hint:
+                                "give one of the two entries its own `id = \"...\"` in the manifest"
+                                    .into(),
+                            on_error: entry.on_error,
                         });
                         continue;
                     }
-                    pack.rules.push(PackRule { id, origin: entry.origin, info, component, config: entry.config, limits: entry.limits });
+                    pack.rules.push(PackRule {
+                        id,
+                        origin: entry.origin,
+                        info,
+                        component,
+                        config: entry.config,
+                        limits: entry.limits,
+                        on_error: entry.on_error,
+                    });
                 }
                 Err(failure) => pack.failures.push(failure),
             }
@@ -234,10 +307,15 @@ impl Pack {
 fn load_entry(
     sandbox: &Sandbox,
     entry: &Entry,
-    compiled: &mut HashMap<[u8; 32], Arc<LoadedComponent>>,
+    compiled: &mut HashMap<([u8; 32], u64), Arc<LoadedComponent>>,
 ) -> Result<(Arc<LoadedComponent>, RuleInfo), LoadFailure> {
     let name = entry.id.clone().unwrap_or_else(|| entry.origin.to_string());
-    let fail = |message: String, hint: &str| LoadFailure { rule: name.clone(), message, hint: hint.to_owned() };
+    let fail = |message: String, hint: &str| LoadFailure {
+        rule: name.clone(),
+        message,
+        hint: hint.to_owned(),
+        on_error: entry.on_error,
+    };
     let bytes: std::borrow::Cow<'static, [u8]> = match &entry.origin {
         Origin::Builtin(builtin) => match BUILTIN_COMPONENTS.iter().find(|(n, _)| n == builtin) {
             Some((_, bytes)) => (*bytes).into(),
@@ -249,32 +327,46 @@ fn load_entry(
                 ));
             }
         },
-        Origin::File(path) => fs::read(path).map_err(|e| {
-            fail(format!("{}: cannot read the component: {e}", path.display()), "check the rule's `path` in the manifest")
-        })?.into(),
+        Origin::File(path) => fs::read(path)
+            .map_err(|e| {
+                fail(
+                    format!("{}: cannot read the component: {e}", path.display()),
+                    "check the rule's `path` in the manifest",
+                )
+            })?
+            .into(),
     };
     let digest: [u8; 32] = Sha256::digest(&bytes).into();
     if let Some(expected) = &entry.sha256 {
         let actual = hex(&digest);
         if !expected.eq_ignore_ascii_case(&actual) {
             return Err(fail(
-                format!("{}: sha256 is {actual}, but the manifest requires {expected}", entry.origin),
+                format!(
+                    "{}: sha256 is {actual}, but the manifest requires {expected}",
+                    entry.origin
+                ),
                 "the file changed since the pack was written: check where it came from, then update `sha256`",
             ));
         }
     }
-    let component = match compiled.get(&digest) {
+    let key = (digest, entry.limits.stack_kib);
+    let component = match compiled.get(&key) {
         Some(c) => c.clone(),
         None => {
-            let c = Arc::new(sandbox.load(&bytes).map_err(|e| {
-                fail(format!("{}: {e}", entry.origin), "rebuild the rule with augur-sdk for wasm32-wasip2")
-            })?);
-            compiled.insert(digest, c.clone());
+            let c = Arc::new(
+                sandbox
+                    .load(&bytes, &entry.limits)
+                    .map_err(|e| fail(format!("{}: {e}", entry.origin), &e.hint()))?,
+            );
+            compiled.insert(key, c.clone());
             c
         }
     };
     let info = sandbox.info(&component, &entry.limits).map_err(|e| {
-        fail(format!("{}: asking the rule for its info failed: {e}", entry.origin), &e.hint())
+        fail(
+            format!("{}: asking the rule for its info failed: {e}", entry.origin),
+            &e.hint(),
+        )
     })?;
     Ok((component, info))
 }

@@ -18,7 +18,24 @@ pub struct Report {
     pub warnings: Vec<WarningOut>,
     /// What rules wrote to their logs, per call, when they wrote anything.
     pub logs: Vec<LogOut>,
+    /// Set when the run was interrupted (Ctrl-C) before it finished: what it
+    /// had done by then. Everything else in the report is that partial work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interruption>,
     pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Interruption {
+    /// Rule calls that finished before the interruption.
+    pub completed_calls: u64,
+    /// Rule calls the run would have made.
+    pub planned_calls: u64,
+    /// The call that was running, and stopped, if one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_input: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,13 +72,47 @@ pub struct ErrorOut {
     /// `stack_overflow`, `trap`, `invalid_config`, `rule_error`,
     /// `invalid_output`, `input_error`, ...
     pub class: String,
+    /// For `trap`: the trap code (`unreachable_code_reached`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// For `trap`: the rule's panic message, when it panicked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub panic: Option<String>,
     pub message: String,
     /// What to do about it.
     pub hint: String,
+    /// The rule is fail-closed: this error fails the run (exit 3).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fail_closed: bool,
+}
+
+impl ErrorOut {
+    /// An error with no trap details that does not fail the run.
+    pub fn new(
+        rule: Option<String>,
+        input: Option<String>,
+        class: &str,
+        message: String,
+        hint: String,
+    ) -> ErrorOut {
+        ErrorOut {
+            rule,
+            input,
+            class: class.into(),
+            code: None,
+            panic: None,
+            message,
+            hint,
+            fail_closed: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WarningOut {
+    /// The rule concerned, for a cut made to a rule's output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     pub input: String,
     pub message: String,
 }
@@ -111,13 +162,37 @@ impl Report {
     /// fingerprint, then the rest of the finding.
     pub fn sort(&mut self) {
         self.findings.sort_by(|a, b| {
-            (&a.input, &a.rule, &a.kind, &a.fingerprint, &a.title, &a.evidence)
-                .cmp(&(&b.input, &b.rule, &b.kind, &b.fingerprint, &b.title, &b.evidence))
+            (
+                &a.input,
+                &a.rule,
+                &a.kind,
+                &a.fingerprint,
+                &a.title,
+                &a.evidence,
+            )
+                .cmp(&(
+                    &b.input,
+                    &b.rule,
+                    &b.kind,
+                    &b.fingerprint,
+                    &b.title,
+                    &b.evidence,
+                ))
         });
-        self.errors.sort_by(|a, b| (&a.rule, &a.input, &a.class, &a.message).cmp(&(&b.rule, &b.input, &b.class, &b.message)));
-        self.warnings.sort_by(|a, b| (&a.input, &a.message).cmp(&(&b.input, &b.message)));
-        self.logs.sort_by(|a, b| (&a.rule, &a.input).cmp(&(&b.rule, &b.input)));
+        self.errors.sort_by(|a, b| {
+            (&a.rule, &a.input, &a.class, &a.message)
+                .cmp(&(&b.rule, &b.input, &b.class, &b.message))
+        });
+        self.warnings
+            .sort_by(|a, b| (&a.input, &a.rule, &a.message).cmp(&(&b.input, &b.rule, &b.message)));
+        self.logs
+            .sort_by(|a, b| (&a.rule, &a.input).cmp(&(&b.rule, &b.input)));
         self.stats.findings = self.findings.len();
         self.stats.errors = self.errors.len();
+    }
+
+    /// Whether an error of a fail-closed rule fails the run.
+    pub fn failed_closed(&self) -> bool {
+        self.errors.iter().any(|e| e.fail_closed)
     }
 }

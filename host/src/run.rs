@@ -1,14 +1,25 @@
 //! A run: every rule of a pack over every input it applies to, each call in a
 //! fresh sandboxed instance, collected into one [`Report`].
+//!
+//! What a rule returns is checked before anyone sees it (see [`validate`]):
+//! findings of undeclared kinds, without a title, with evidence that points
+//! at nothing in the input, or with oversized data are rejected as
+//! `invalid_output`; too many findings and overlong strings are cut, with a
+//! warning saying so.
 
-use std::collections::HashSet;
+use std::{cell::OnceCell, collections::HashMap, collections::HashSet};
+
+use serde_json::Value;
 
 use crate::{
     contract,
-    input::{JobInput, Problem, ProblemSeverity, Series},
-    pack::{Pack, PackRule},
-    report::{ErrorOut, EvidenceOut, FindingOut, InputStats, LogOut, Report, RuleStats, Severity, Stats, WarningOut},
-    sandbox::{CallOutcome, Sandbox},
+    input::{JobInput, Problem, ProblemSeverity, Series, SnapshotInput},
+    pack::{FailurePolicy, Pack, PackRule},
+    report::{
+        ErrorOut, EvidenceOut, FindingOut, InputStats, Interruption, LogOut, Report, RuleStats,
+        Severity, Stats, WarningOut,
+    },
+    sandbox::{CallError, CallOutcome, Sandbox},
 };
 
 /// The inputs of a run, already read.
@@ -21,6 +32,8 @@ pub struct Inputs {
 pub struct RunOptions {
     /// Record wall times in the stats (they differ from run to run).
     pub timings: bool,
+    /// Treat every rule as fail-closed, whatever the pack says.
+    pub fail_closed: bool,
 }
 
 pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions) -> Report {
@@ -30,6 +43,7 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
         errors: Vec::new(),
         warnings: Vec::new(),
         logs: Vec::new(),
+        interrupted: None,
         stats: Stats {
             pack: pack.source.clone(),
             inputs: InputStats {
@@ -40,38 +54,43 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
             ..Stats::default()
         },
     };
+    let fails_closed =
+        |policy: FailurePolicy| options.fail_closed || policy == FailurePolicy::FailClosed;
 
     for failure in &pack.failures {
-        report.errors.push(ErrorOut {
-            rule: Some(failure.rule.clone()),
-            input: None,
-            class: "load_error".into(),
-            message: failure.message.clone(),
-            hint: failure.hint.clone(),
-        });
+        let mut error = ErrorOut::new(
+            Some(failure.rule.clone()),
+            None,
+            "load_error",
+            failure.message.clone(),
+            failure.hint.clone(),
+        );
+        error.fail_closed = fails_closed(failure.on_error);
+        report.errors.push(error);
     }
     for problem in &inputs.problems {
         match problem.severity {
-            ProblemSeverity::Error => report.errors.push(ErrorOut {
+            ProblemSeverity::Error => report.errors.push(ErrorOut::new(
+                None,
+                Some(problem.input.clone()),
+                "input_error",
+                problem.message.clone(),
+                "fix or remove the file; the other inputs were analysed".into(),
+            )),
+            ProblemSeverity::Warning => report.warnings.push(WarningOut {
                 rule: None,
-                input: Some(problem.input.clone()),
-                class: "input_error".into(),
+                input: problem.input.clone(),
                 message: problem.message.clone(),
-                hint: "fix or remove the file; the other inputs were analysed".into(),
             }),
-            ProblemSeverity::Warning => {
-                report.warnings.push(WarningOut { input: problem.input.clone(), message: problem.message.clone() })
-            }
         }
     }
 
     // Built once and shared by every deriver.
-    let wit_series: Vec<(&str, Vec<contract::WitSnapshot>)> = inputs
+    let wit_series: Vec<Vec<contract::WitSnapshot>> = inputs
         .series
         .iter()
         .map(|s| {
-            let snapshots = s
-                .snapshots
+            s.snapshots
                 .iter()
                 .map(|x| contract::WitSnapshot {
                     source: x.source.clone(),
@@ -79,17 +98,40 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
                     observed_at: x.observed_at.clone(),
                     document: x.document.clone(),
                 })
-                .collect();
-            (s.repo.as_str(), snapshots)
+                .collect()
         })
         .collect();
     let wit_jobs: Vec<contract::JobOutput> = inputs
         .jobs
         .iter()
-        .map(|j| contract::JobOutput { source: j.source.clone(), meta: j.meta.clone(), text: j.text.clone(), first_line: 1 })
+        .map(|j| contract::JobOutput {
+            source: j.source.clone(),
+            meta: j.meta.clone(),
+            text: j.text.clone(),
+            first_line: 1,
+        })
         .collect();
+    let series_views: Vec<InputView> = inputs.series.iter().map(InputView::series).collect();
+    let job_views: Vec<InputView> = wit_jobs.iter().map(InputView::job).collect();
 
-    for rule in &pack.rules {
+    let planned_calls: u64 = pack
+        .rules
+        .iter()
+        .map(|r| {
+            (if r.component.is_deriver() {
+                wit_series.len()
+            } else {
+                0
+            }) + (if r.component.is_classifier() {
+                wit_jobs.len()
+            } else {
+                0
+            })
+        })
+        .sum::<usize>() as u64;
+    let mut completed_calls = 0u64;
+
+    'rules: for rule in &pack.rules {
         let mut stats = RuleStats {
             rule: rule.id.clone(),
             version: rule.info.version.clone(),
@@ -100,19 +142,59 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
             wall_time_ms: None,
         };
         let mut wall = std::time::Duration::ZERO;
+        let mut calls: Vec<(&InputView, Box<dyn Fn() -> CallOutcome + '_>)> = Vec::new();
         if rule.component.is_deriver() {
-            for (repo, series) in &wit_series {
-                let outcome = sandbox.derive(&rule.component, &rule.limits, series, &rule.config);
-                wall += outcome.usage.wall_time;
-                collect(&mut report, &mut stats, rule, repo, outcome);
+            for (series, view) in wit_series.iter().zip(&series_views) {
+                calls.push((
+                    view,
+                    Box::new(move || {
+                        sandbox.derive(&rule.component, &rule.limits, series, &rule.config)
+                    }),
+                ));
             }
         }
         if rule.component.is_classifier() {
-            for job in &wit_jobs {
-                let outcome = sandbox.classify(&rule.component, &rule.limits, job, &rule.config);
-                wall += outcome.usage.wall_time;
-                collect(&mut report, &mut stats, rule, &job.source, outcome);
+            for (job, view) in wit_jobs.iter().zip(&job_views) {
+                calls.push((
+                    view,
+                    Box::new(move || {
+                        sandbox.classify(&rule.component, &rule.limits, job, &rule.config)
+                    }),
+                ));
             }
+        }
+        for (view, call) in calls {
+            if sandbox.is_interrupted() {
+                report.interrupted = Some(Interruption {
+                    completed_calls,
+                    planned_calls,
+                    stopped_rule: None,
+                    stopped_input: None,
+                });
+                report.stats.rules.push(stats);
+                break 'rules;
+            }
+            let outcome = call();
+            wall += outcome.usage.wall_time;
+            if matches!(outcome.result, Err(CallError::Interrupted)) {
+                report.interrupted = Some(Interruption {
+                    completed_calls,
+                    planned_calls,
+                    stopped_rule: Some(rule.id.clone()),
+                    stopped_input: Some(view.name().to_owned()),
+                });
+                report.stats.rules.push(stats);
+                break 'rules;
+            }
+            completed_calls += 1;
+            collect(
+                &mut report,
+                &mut stats,
+                rule,
+                fails_closed(rule.on_error),
+                view,
+                outcome,
+            );
         }
         if options.timings {
             stats.wall_time_ms = Some((wall.as_secs_f64() * 1e6).round() / 1e3);
@@ -123,7 +205,15 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
     report
 }
 
-fn collect(report: &mut Report, stats: &mut RuleStats, rule: &PackRule, input: &str, outcome: CallOutcome) {
+fn collect(
+    report: &mut Report,
+    stats: &mut RuleStats,
+    rule: &PackRule,
+    fail_closed: bool,
+    view: &InputView,
+    outcome: CallOutcome,
+) {
+    let input = view.name();
     stats.calls += 1;
     stats.fuel_used += outcome.usage.fuel;
     if !outcome.log.is_empty() {
@@ -134,55 +224,271 @@ fn collect(report: &mut Report, stats: &mut RuleStats, rule: &PackRule, input: &
             dropped_bytes: outcome.log.dropped_bytes,
         });
     }
+    let error = |class: &str, message: String, hint: String| {
+        let mut e = ErrorOut::new(
+            Some(rule.id.clone()),
+            Some(input.to_owned()),
+            class,
+            message,
+            hint,
+        );
+        e.fail_closed = fail_closed;
+        e
+    };
     let findings = match outcome.result {
         Ok(findings) => findings,
-        Err(error) => {
+        Err(call_error) => {
+            let mut e = error(
+                call_error.class(),
+                format!("rule `{}` {call_error}", rule.id),
+                call_error.hint(),
+            );
+            e.code = call_error.trap_code().map(str::to_owned);
+            e.panic = call_error.panic_message().map(str::to_owned);
             stats.errors += 1;
-            report.errors.push(ErrorOut {
-                rule: Some(rule.id.clone()),
-                input: Some(input.to_owned()),
-                class: error.class().into(),
-                message: format!("rule `{}` {error}", rule.id),
-                hint: error.hint(),
-            });
+            report.errors.push(e);
             return;
         }
     };
+
+    let limits = &rule.limits;
+    let returned = findings.len();
+    if returned > limits.max_findings {
+        report.warnings.push(WarningOut {
+            rule: Some(rule.id.clone()),
+            input: input.to_owned(),
+            message: format!(
+                "rule `{}` returned {returned} findings; the first {} were kept (`max_findings`)",
+                rule.id, limits.max_findings
+            ),
+        });
+    }
     let declared: HashSet<&str> = rule.info.kinds.iter().map(String::as_str).collect();
-    for finding in findings {
-        match check(finding, &declared, rule, input) {
+    let mut cuts = 0usize;
+    for finding in findings.into_iter().take(limits.max_findings) {
+        match validate(finding, &declared, rule, view, &mut cuts) {
             Ok(f) => {
                 stats.findings += 1;
                 report.findings.push(f);
             }
             Err(message) => {
+                let e = error(
+                    "invalid_output",
+                    format!("rule `{}` returned a finding that was dropped: {message}", rule.id),
+                    "fix the rule: findings must use declared kinds, have a title, point at evidence that exists \
+                     in the input, and carry JSON object data within `max_string_bytes`"
+                        .into(),
+                );
                 stats.errors += 1;
-                report.errors.push(ErrorOut {
-                    rule: Some(rule.id.clone()),
-                    input: Some(input.to_owned()),
-                    class: "invalid_output".into(),
-                    message: format!("rule `{}` returned a finding that was dropped: {message}", rule.id),
-                    hint: "fix the rule: findings must use declared kinds, a title, and JSON object data".into(),
-                });
+                report.errors.push(e);
+            }
+        }
+    }
+    if cuts > 0 {
+        report.warnings.push(WarningOut {
+            rule: Some(rule.id.clone()),
+            input: input.to_owned(),
+            message: format!(
+                "rule `{}` returned {cuts} string(s) longer than {} bytes; they were cut (`max_string_bytes`)",
+                rule.id, limits.max_string_bytes
+            ),
+        });
+    }
+}
+
+/// The input a call ran on, as the host's checks on evidence see it.
+enum InputView<'a> {
+    Job {
+        source: &'a str,
+        text: &'a str,
+        first_line: u32,
+        lines: OnceCell<u64>,
+    },
+    Series {
+        repo: &'a str,
+        snapshots: &'a [SnapshotInput],
+        /// Parsed documents by source, parsed when evidence first points in.
+        documents: std::cell::RefCell<HashMap<String, Option<Value>>>,
+    },
+}
+
+impl<'a> InputView<'a> {
+    fn job(job: &'a contract::JobOutput) -> InputView<'a> {
+        InputView::Job {
+            source: &job.source,
+            text: &job.text,
+            first_line: job.first_line,
+            lines: OnceCell::new(),
+        }
+    }
+
+    fn series(series: &'a Series) -> InputView<'a> {
+        InputView::Series {
+            repo: &series.repo,
+            snapshots: &series.snapshots,
+            documents: Default::default(),
+        }
+    }
+
+    /// The input's name in the report: the job's source or the repository.
+    fn name(&self) -> &str {
+        match self {
+            InputView::Job { source, .. } => source,
+            InputView::Series { repo, .. } => repo,
+        }
+    }
+
+    /// Checks that `evidence` points at something in this input.
+    fn check_evidence(&self, evidence: &contract::WitEvidence) -> Result<(), String> {
+        match self {
+            InputView::Job {
+                source,
+                text,
+                first_line,
+                lines,
+            } => {
+                if evidence.source != *source {
+                    return Err(format!(
+                        "evidence names source `{}`, but the rule was given `{source}`",
+                        evidence.source
+                    ));
+                }
+                if evidence.locator.is_empty() {
+                    return Ok(());
+                }
+                let (first, last) = parse_lines(&evidence.locator).ok_or_else(|| {
+                    format!(
+                        "evidence locator `{}` is not `L<n>` or `L<n>-L<m>`",
+                        evidence.locator
+                    )
+                })?;
+                let count = *lines.get_or_init(|| line_count(text));
+                let start = u64::from(*first_line);
+                let end = start + count.max(1) - 1;
+                if first < start || last > end || first > last {
+                    return Err(format!(
+                        "evidence points at {}, but `{source}` has lines {start} to {end} ({count} lines)",
+                        evidence.locator
+                    ));
+                }
+                Ok(())
+            }
+            InputView::Series {
+                snapshots,
+                documents,
+                ..
+            } => {
+                let Some(snapshot) = snapshots.iter().find(|s| s.source == evidence.source) else {
+                    return Err(format!(
+                        "evidence names source `{}`, which is not a snapshot of this series",
+                        evidence.source
+                    ));
+                };
+                if evidence.locator.is_empty() {
+                    return Ok(());
+                }
+                if !evidence.locator.starts_with('/') {
+                    return Err(format!(
+                        "evidence locator `{}` is not a JSON pointer",
+                        evidence.locator
+                    ));
+                }
+                let mut documents = documents.borrow_mut();
+                let document = documents
+                    .entry(snapshot.source.clone())
+                    .or_insert_with(|| serde_json::from_str(&snapshot.document).ok());
+                match document.as_ref().and_then(|d| d.pointer(&evidence.locator)) {
+                    Some(_) => Ok(()),
+                    None => Err(format!(
+                        "evidence points at `{}`, which does not exist in `{}`",
+                        evidence.locator, snapshot.source
+                    )),
+                }
             }
         }
     }
 }
 
+/// `L12` → (12, 12); `L12-L14` → (12, 14).
+fn parse_lines(locator: &str) -> Option<(u64, u64)> {
+    let one = |s: &str| s.strip_prefix('L')?.parse::<u64>().ok();
+    match locator.split_once('-') {
+        Some((a, b)) => Some((one(a)?, one(b)?)),
+        None => one(locator).map(|n| (n, n)),
+    }
+}
+
+/// Lines in `text`: a last line without a newline counts.
+fn line_count(text: &str) -> u64 {
+    let newlines = text.bytes().filter(|b| *b == b'\n').count() as u64;
+    newlines + u64::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
+/// Cuts `s` to at most `max` bytes (at a character boundary), marking the cut.
+fn cut(s: &mut String, max: usize, cuts: &mut usize) {
+    if s.len() <= max {
+        return;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let dropped = s.len() - end;
+    s.truncate(end);
+    s.push_str(&format!("… [cut {dropped} bytes]"));
+    *cuts += 1;
+}
+
 /// The host's checks on a finding before anyone sees it.
-fn check(f: contract::WitFinding, declared: &HashSet<&str>, rule: &PackRule, input: &str) -> Result<FindingOut, String> {
+fn validate(
+    mut f: contract::WitFinding,
+    declared: &HashSet<&str>,
+    rule: &PackRule,
+    view: &InputView,
+    cuts: &mut usize,
+) -> Result<FindingOut, String> {
+    let max = rule.limits.max_string_bytes;
     if !declared.contains(f.kind.as_str()) {
-        return Err(format!("kind `{}` is not among the kinds it declares ({})", f.kind, rule.info.kinds.join(", ")));
+        let mut kind = f.kind.clone();
+        cut(&mut kind, 200, &mut 0);
+        return Err(format!(
+            "kind `{kind}` is not among the kinds it declares ({})",
+            rule.info.kinds.join(", ")
+        ));
     }
     if f.title.trim().is_empty() {
         return Err(format!("a `{}` finding has an empty title", f.kind));
     }
-    let data: serde_json::Value = match f.data.trim() {
-        "" => serde_json::Value::Object(Default::default()),
-        text => serde_json::from_str(text).map_err(|e| format!("`data` of a `{}` finding is not JSON: {e}", f.kind))?,
+    for e in &f.evidence {
+        view.check_evidence(e)
+            .map_err(|m| format!("a `{}` finding: {m}", f.kind))?;
+    }
+    if f.data.len() > max {
+        return Err(format!(
+            "`data` of a `{}` finding is {} bytes, over `max_string_bytes` ({max})",
+            f.kind,
+            f.data.len()
+        ));
+    }
+    let data: Value = match f.data.trim() {
+        "" => Value::Object(Default::default()),
+        text => serde_json::from_str(text)
+            .map_err(|e| format!("`data` of a `{}` finding is not JSON: {e}", f.kind))?,
     };
     if !data.is_object() {
-        return Err(format!("`data` of a `{}` finding is not a JSON object", f.kind));
+        return Err(format!(
+            "`data` of a `{}` finding is not a JSON object",
+            f.kind
+        ));
+    }
+    cut(&mut f.title, max, cuts);
+    cut(&mut f.message, max, cuts);
+    cut(&mut f.fingerprint, max, cuts);
+    for a in &mut f.actions {
+        cut(a, max, cuts);
+    }
+    for e in &mut f.evidence {
+        cut(&mut e.excerpt, max, cuts);
     }
     Ok(FindingOut {
         rule: rule.id.clone(),
@@ -197,13 +503,86 @@ fn check(f: contract::WitFinding, declared: &HashSet<&str>, rule: &PackRule, inp
         title: f.title,
         message: f.message,
         fingerprint: f.fingerprint,
-        input: input.to_owned(),
+        input: view.name().to_owned(),
         evidence: f
             .evidence
             .into_iter()
-            .map(|e| EvidenceOut { source: e.source, locator: e.locator, excerpt: e.excerpt })
+            .map(|e| EvidenceOut {
+                source: e.source,
+                locator: e.locator,
+                excerpt: e.excerpt,
+            })
             .collect(),
         actions: f.actions,
         data,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_line_locators() {
+        assert_eq!(parse_lines("L4"), Some((4, 4)));
+        assert_eq!(parse_lines("L4-L9"), Some((4, 9)));
+        assert_eq!(parse_lines("4"), None);
+        assert_eq!(parse_lines("L4-9"), None);
+        assert_eq!(parse_lines("/signals/lint"), None);
+    }
+
+    #[test]
+    fn counts_lines_like_an_editor() {
+        assert_eq!(line_count(""), 0);
+        assert_eq!(line_count("a"), 1);
+        assert_eq!(line_count("a\n"), 1);
+        assert_eq!(line_count("a\nb"), 2);
+        assert_eq!(line_count("a\n\nb\n"), 3);
+    }
+
+    #[test]
+    fn cuts_at_a_character_boundary_and_says_so() {
+        let mut cuts = 0;
+        let mut s = "ééé".to_owned(); // 6 bytes
+        cut(&mut s, 3, &mut cuts);
+        assert_eq!(s, "é… [cut 4 bytes]");
+        assert_eq!(cuts, 1);
+        let mut short = "ok".to_owned();
+        cut(&mut short, 3, &mut cuts);
+        assert_eq!((short.as_str(), cuts), ("ok", 1));
+    }
+
+    #[test]
+    fn evidence_must_point_at_lines_that_exist() {
+        let job = contract::JobOutput {
+            source: "job.log".into(),
+            meta: None,
+            text: "one\ntwo\nthree\n".into(),
+            first_line: 1,
+        };
+        let view = InputView::job(&job);
+        let at = |locator: &str| contract::WitEvidence {
+            source: "job.log".into(),
+            locator: locator.into(),
+            excerpt: String::new(),
+        };
+        assert!(view.check_evidence(&at("L1")).is_ok());
+        assert!(view.check_evidence(&at("L2-L3")).is_ok());
+        assert!(view.check_evidence(&at("")).is_ok());
+        let err = view.check_evidence(&at("L10000")).unwrap_err();
+        assert!(err.contains("lines 1 to 3"), "{err}");
+        assert!(view.check_evidence(&at("L0")).is_err());
+        assert!(view.check_evidence(&at("L3-L2")).is_err());
+        assert!(view.check_evidence(&at("line 2")).is_err());
+        let elsewhere = contract::WitEvidence {
+            source: "/etc/passwd".into(),
+            locator: "L1".into(),
+            excerpt: String::new(),
+        };
+        assert!(
+            view.check_evidence(&elsewhere)
+                .unwrap_err()
+                .contains("/etc/passwd")
+        );
+    }
 }

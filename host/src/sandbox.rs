@@ -1,16 +1,26 @@
-//! The sandbox: one wasmtime engine for the process, and a fresh, bounded
-//! store and instance for every call of a rule on an input.
+//! The sandbox: wasmtime engines for the process, and a fresh, bounded store
+//! and instance for every call of a rule on an input.
 //!
 //! A rule gets WASI 0.2 because Rust's `wasm32-wasip2` target imports it
 //! whether or not the rule uses it, but the WASI context grants nothing: no
 //! preopened directories, no environment, no arguments, no network. What the
-//! rule prints goes to a bounded log. Every call is bounded by fuel, by an
-//! epoch deadline (wall clock), and by a memory limiter; when a bound is hit
-//! the call ends with a [`CallError`] that says which one.
+//! rule prints goes to a bounded log. Every call is bounded by fuel (charged
+//! for host calls too), by an epoch deadline (wall clock), by a memory
+//! limiter, by the engine's wasm stack limit and by wasmtime's hostcall fuel
+//! (the bytes a rule may hand the host at once); when a bound is hit the call
+//! ends with a [`CallError`] that says which one.
+//!
+//! The only host function a rule can call is `log`, which never calls back
+//! into wasm: a rule cannot re-enter the host or itself to escape its budget.
+//!
+//! The wasm stack limit is a setting of the engine, so the sandbox keeps one
+//! engine per distinct `stack_kib` a pack asks for. Wasm runs on the calling
+//! thread's native stack: call the sandbox from a thread of at least
+//! [`crate::limits::WORKER_STACK_BYTES`].
 
 use std::{
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     thread,
@@ -19,104 +29,161 @@ use std::{
 
 use anyhow::{Context, Result};
 use wasmtime::{
-    Config, Engine, ResourceLimiter, Store, Trap,
+    CallHook, Config, Engine, ResourceLimiter, Store, StoreContextMut, Trap, UpdateDeadline,
     component::{Component, HasSelf, InstancePre, Linker, ResourceTable},
 };
-use wasmtime_wasi::{Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{
+    Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView,
+};
 
 use crate::{
     contract::{self, classifier, deriver, rule},
-    limits::Limits,
+    limits::{CallBounds, Limits},
     log::{LogSink, RuleLog},
 };
 
-/// How often the epoch advances: the granularity of wall-clock deadlines.
+/// How often the epoch advances: the granularity of wall-clock deadlines and
+/// of noticing an interruption.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// The process-wide engine and linker, and the thread that drives deadlines.
-pub struct Sandbox {
-    engine: Engine,
-    linker: Linker<CallState>,
-    /// The time every rule sees: when the sandbox was made, since the epoch.
-    run_time: Duration,
-    _ticker: EpochTicker,
-}
 
 /// The bytes behind every random number a rule draws.
 const RANDOM_BYTES: [u8; 32] = *b"augur: same inputs, same output.";
 
+/// The engines and linkers of the process, and the thread that drives
+/// deadlines.
+pub struct Sandbox {
+    /// One engine per wasm stack size in use, created when first asked for.
+    engines: Mutex<Vec<Arc<EngineSet>>>,
+    /// Every engine, for the ticker to advance.
+    tick_list: Arc<Mutex<Vec<Engine>>>,
+    /// The time every rule sees: when the sandbox was made, since the epoch.
+    run_time: Duration,
+    /// Set to stop the running call and every later one (Ctrl-C).
+    interrupted: Arc<AtomicBool>,
+    _ticker: EpochTicker,
+}
+
+/// An engine for one wasm stack size, and its linker.
+struct EngineSet {
+    stack_bytes: usize,
+    engine: Engine,
+    linker: Linker<CallState>,
+}
+
 impl Sandbox {
     pub fn new() -> Result<Sandbox> {
+        let tick_list = Arc::new(Mutex::new(Vec::new()));
+        let ticker = EpochTicker::start(tick_list.clone());
+        let run_time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let sandbox = Sandbox {
+            engines: Mutex::new(Vec::new()),
+            tick_list,
+            run_time,
+            interrupted: Arc::new(AtomicBool::new(false)),
+            _ticker: ticker,
+        };
+        // Make the default engine now, so that a broken setup fails early.
+        sandbox.engine_for(Limits::default().stack_bytes())?;
+        Ok(sandbox)
+    }
+
+    /// A flag that, once set, stops the call in progress (within one epoch
+    /// tick) and makes every later call end as [`CallError::Interrupted`].
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        self.interrupted.clone()
+    }
+
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::Relaxed)
+    }
+
+    fn engine_for(&self, stack_bytes: usize) -> Result<Arc<EngineSet>> {
+        let mut engines = self.engines.lock().unwrap();
+        if let Some(set) = engines.iter().find(|e| e.stack_bytes == stack_bytes) {
+            return Ok(set.clone());
+        }
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.consume_fuel(true);
         config.epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(anyhow::Error::from).context("creating the wasmtime engine")?;
+        config.max_wasm_stack(stack_bytes);
+        let engine = Engine::new(&config)
+            .map_err(anyhow::Error::from)
+            .context("creating the wasmtime engine")?;
 
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from).context("linking WASI")?;
-        contract::augur::rules::host::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(anyhow::Error::from)
-            .context("linking the augur host interface")?;
-
-        let ticker = EpochTicker::start(engine.clone());
-        let run_time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        Ok(Sandbox { engine, linker, run_time, _ticker: ticker })
+            .context("linking WASI")?;
+        contract::augur::rules::host::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(anyhow::Error::from)
+        .context("linking the augur host interface")?;
+        self.tick_list.lock().unwrap().push(engine.clone());
+        let set = Arc::new(EngineSet {
+            stack_bytes,
+            engine,
+            linker,
+        });
+        engines.push(set.clone());
+        Ok(set)
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
-    /// Compiles a component and checks it against the contract. Compilation
-    /// happens once per component per process.
-    pub fn load(&self, bytes: &[u8]) -> Result<LoadedComponent, LoadError> {
-        if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+    /// Compiles a component for rules running under `limits` (which decide
+    /// its wasm stack size) and checks it against the contract.
+    pub fn load(&self, bytes: &[u8], limits: &Limits) -> Result<LoadedComponent, LoadError> {
+        const MAGIC: &[u8] = b"\0asm";
+        if bytes.len() < 8 {
+            return Err(if bytes.is_empty() {
+                LoadError::Empty
+            } else if MAGIC.starts_with(&bytes[..bytes.len().min(4)]) {
+                LoadError::Truncated {
+                    len: bytes.len(),
+                    detail: "it ends inside the 8-byte header".into(),
+                }
+            } else {
+                LoadError::NotWasm
+            });
+        }
+        if &bytes[..4] != MAGIC {
             return Err(LoadError::NotWasm);
         }
-        // Byte 4-7: version and layer. Core modules are layer 0.
+        // Bytes 4-7: version and layer. Core modules are layer 0.
         if bytes[6..8] == [0, 0] {
             return Err(LoadError::CoreModule);
         }
-        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        self.prepare(component)
-    }
-
-    fn prepare(&self, component: Component) -> Result<LoadedComponent, LoadError> {
-        let exports = export_names(&self.engine, &component);
-        let rule_name = contract::interface_name("rule");
-        if !exports.contains(&rule_name) {
-            let other: Vec<&String> = exports.iter().filter(|n| n.starts_with("augur:rules/")).collect();
-            return Err(match other.first() {
-                Some(name) => LoadError::ContractVersion {
-                    found: name.rsplit_once('@').map_or("none", |(_, v)| v).to_owned(),
-                },
-                None => LoadError::NotARule { exports },
-            });
-        }
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        let info_indices = rule::GuestIndices::new(&pre).map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        let has = |name: &str| exports.contains(&contract::interface_name(name));
-        let deriver = if has("deriver") {
-            Some(deriver::GuestIndices::new(&pre).map_err(|e| LoadError::Link(format!("{e:#}")))?)
-        } else {
-            None
-        };
-        let classifier = if has("classifier") {
-            Some(classifier::GuestIndices::new(&pre).map_err(|e| LoadError::Link(format!("{e:#}")))?)
-        } else {
-            None
-        };
-        if deriver.is_none() && classifier.is_none() {
-            return Err(LoadError::NotARule { exports });
-        }
-        Ok(LoadedComponent { pre, info_indices, deriver, classifier })
+        let set = self
+            .engine_for(limits.stack_bytes())
+            .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+        let component = Component::new(&set.engine, bytes).map_err(|e| {
+            let detail = format!("{e:#}");
+            if detail.contains("unexpected end") {
+                LoadError::Truncated {
+                    len: bytes.len(),
+                    detail,
+                }
+            } else {
+                LoadError::Invalid(detail)
+            }
+        })?;
+        prepare(&set, component)
     }
 
     /// Asks a component for its info, under `limits`.
-    pub fn info(&self, component: &LoadedComponent, limits: &Limits) -> Result<contract::RuleInfo, CallError> {
-        let mut call = self.start(component, limits)?;
-        let guest = component.info_indices.load(&mut call.store, &call.instance).map_err(CallError::from_host)?;
+    pub fn info(
+        &self,
+        component: &LoadedComponent,
+        limits: &Limits,
+    ) -> Result<contract::RuleInfo, CallError> {
+        let mut call = self.start(component, limits, limits.for_input(0))?;
+        let guest = component
+            .info_indices
+            .load(&mut call.store, &call.instance)
+            .map_err(CallError::from_host)?;
         let result = guest.call_info(&mut call.store);
         call.finish(result).0
     }
@@ -128,9 +195,15 @@ impl Sandbox {
         series: &[contract::WitSnapshot],
         config: &str,
     ) -> CallOutcome {
-        let indices = component.deriver.as_ref().expect("derive called on a rule that is not a deriver");
-        self.run(component, limits, |store, instance| {
-            indices.load(&mut *store, instance)?.call_derive(store, series, config)
+        let indices = component
+            .deriver
+            .as_ref()
+            .expect("derive called on a rule that is not a deriver");
+        let input_bytes = series.iter().map(|s| s.document.len()).sum();
+        self.run(component, limits, input_bytes, |store, instance| {
+            indices
+                .load(&mut *store, instance)?
+                .call_derive(store, series, config)
         })
     }
 
@@ -141,9 +214,15 @@ impl Sandbox {
         job: &contract::JobOutput,
         config: &str,
     ) -> CallOutcome {
-        let indices = component.classifier.as_ref().expect("classify called on a rule that is not a classifier");
-        self.run(component, limits, |store, instance| {
-            indices.load(&mut *store, instance)?.call_classify(store, job, config)
+        let indices = component
+            .classifier
+            .as_ref()
+            .expect("classify called on a rule that is not a classifier");
+        let input_bytes = job.text.len() + job.meta.as_ref().map_or(0, String::len);
+        self.run(component, limits, input_bytes, |store, instance| {
+            indices
+                .load(&mut *store, instance)?
+                .call_classify(store, job, config)
         })
     }
 
@@ -151,15 +230,23 @@ impl Sandbox {
         &self,
         component: &LoadedComponent,
         limits: &Limits,
+        input_bytes: usize,
         call_fn: impl FnOnce(
             &mut Store<CallState>,
             &wasmtime::component::Instance,
-        ) -> wasmtime::Result<Result<Vec<contract::WitFinding>, contract::RuleError>>,
+        )
+            -> wasmtime::Result<Result<Vec<contract::WitFinding>, contract::RuleError>>,
     ) -> CallOutcome {
-        let mut call = match self.start(component, limits) {
+        let bounds = limits.for_input(input_bytes);
+        let mut call = match self.start(component, limits, bounds) {
             Ok(call) => call,
             Err(error) => {
-                return CallOutcome { result: Err(error), usage: Usage::default(), log: RuleLog::default() };
+                return CallOutcome {
+                    result: Err(error),
+                    usage: Usage::default(),
+                    bounds,
+                    log: RuleLog::default(),
+                };
             }
         };
         let result = call_fn(&mut call.store, &call.instance);
@@ -169,10 +256,23 @@ impl Sandbox {
             Ok(Err(rule_error)) => Err(CallError::Rule(rule_error)),
             Err(e) => Err(e),
         };
-        CallOutcome { result, usage, log }
+        CallOutcome {
+            result,
+            usage,
+            bounds,
+            log,
+        }
     }
 
-    fn start(&self, component: &LoadedComponent, limits: &Limits) -> Result<Call, CallError> {
+    fn start(
+        &self,
+        component: &LoadedComponent,
+        limits: &Limits,
+        bounds: CallBounds,
+    ) -> Result<Call, CallError> {
+        if self.is_interrupted() {
+            return Err(CallError::Interrupted);
+        }
         let log = LogSink::new(limits.log_bytes);
         let wasi = WasiCtx::builder()
             // Seeded and frozen: a rule's hash maps, random numbers and clock
@@ -188,29 +288,135 @@ impl Sandbox {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .build();
+        let started = Instant::now();
         let state = CallState {
             wasi,
             table: ResourceTable::new(),
-            limiter: MemoryLimiter { max_bytes: limits.memory_bytes(), hit: false },
+            limiter: MemoryLimiter {
+                max_bytes: limits.memory_bytes(),
+                hit: false,
+            },
             log,
+            host_call_fuel: limits.host_call_fuel,
+            log_bytes_charged: 0,
+            deadline: started + Duration::from_millis(bounds.wall_time_ms),
+            interrupted: self.interrupted.clone(),
         };
-        let mut store = Store::new(&self.engine, state);
+        let mut store = Store::new(&component.engine, state);
         store.limiter(|s| &mut s.limiter);
-        store.set_fuel(limits.fuel).map_err(CallError::from_host)?;
-        store.set_epoch_deadline(limits.wall_time_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1));
-        store.epoch_deadline_trap();
-        let started = Instant::now();
+        store.set_fuel(bounds.fuel).map_err(CallError::from_host)?;
+        store.set_hostcall_fuel(limits.output_bytes);
+        store.call_hook(charge_host_call);
+        // Checked every tick: the deadline, and whether the run was interrupted.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|ctx| {
+            let state = ctx.data();
+            if state.interrupted.load(Ordering::Relaxed) {
+                return Err(Interrupted.into());
+            }
+            if Instant::now() >= state.deadline {
+                return Err(Trap::Interrupt.into());
+            }
+            Ok(UpdateDeadline::Continue(1))
+        });
         let instance = component.pre.instantiate(&mut store);
         let instance = match instance {
             Ok(i) => i,
-            Err(e) => return Err(classify_failure(e, &store, limits)),
+            Err(e) => return Err(classify_failure(e, &store, limits, bounds)),
         };
-        Ok(Call { store, instance, started, limits: *limits })
+        Ok(Call {
+            store,
+            instance,
+            started,
+            limits: *limits,
+            bounds,
+        })
     }
+}
+
+/// Charges fuel for a call into the host as it returns: the fixed
+/// `host_call_fuel`, plus a unit per byte the rule wrote to its log since
+/// the last charge. A rule that cannot pay runs out of fuel.
+fn charge_host_call(
+    mut ctx: StoreContextMut<'_, CallState>,
+    hook: CallHook,
+) -> wasmtime::Result<()> {
+    if !matches!(hook, CallHook::ReturningFromHost) {
+        return Ok(());
+    }
+    let state = ctx.data_mut();
+    let written = state.log.bytes_received();
+    let charge = state
+        .host_call_fuel
+        .saturating_add(written.saturating_sub(state.log_bytes_charged));
+    state.log_bytes_charged = written;
+    let fuel = ctx.get_fuel()?;
+    match fuel.checked_sub(charge) {
+        Some(left) => ctx.set_fuel(left),
+        None => {
+            ctx.set_fuel(0)?;
+            Err(Trap::OutOfFuel.into())
+        }
+    }
+}
+
+fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, LoadError> {
+    let exports = export_names(&set.engine, &component);
+    let rule_name = contract::interface_name("rule");
+    if !exports.contains(&rule_name) {
+        let other: Vec<&String> = exports
+            .iter()
+            .filter(|n| n.starts_with("augur:rules/"))
+            .collect();
+        return Err(match other.first() {
+            Some(name) => {
+                let found = name
+                    .rsplit_once('@')
+                    .map_or("(no version)", |(_, v)| v)
+                    .to_owned();
+                let newer = is_newer(&found, contract::CONTRACT_VERSION);
+                LoadError::ContractVersion { found, newer }
+            }
+            None => LoadError::NotARule { exports },
+        });
+    }
+    let link_error = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
+    let pre = set.linker.instantiate_pre(&component).map_err(link_error)?;
+    let info_indices = rule::GuestIndices::new(&pre).map_err(link_error)?;
+    let has = |name: &str| exports.contains(&contract::interface_name(name));
+    let deriver = if has("deriver") {
+        Some(deriver::GuestIndices::new(&pre).map_err(link_error)?)
+    } else {
+        None
+    };
+    let classifier = if has("classifier") {
+        Some(classifier::GuestIndices::new(&pre).map_err(link_error)?)
+    } else {
+        None
+    };
+    if deriver.is_none() && classifier.is_none() {
+        return Err(LoadError::NotARule { exports });
+    }
+    Ok(LoadedComponent {
+        engine: set.engine.clone(),
+        pre,
+        info_indices,
+        deriver,
+        classifier,
+    })
+}
+
+/// Whether semver-like version `a` is newer than `b` (numeric fields compared
+/// in order; anything unparsable counts as older).
+fn is_newer(a: &str, b: &str) -> bool {
+    let parse =
+        |v: &str| -> Vec<u64> { v.split(['.', '-']).map_while(|p| p.parse().ok()).collect() };
+    parse(a) > parse(b)
 }
 
 /// A compiled component, linked and ready to instantiate.
 pub struct LoadedComponent {
+    engine: Engine,
     pre: InstancePre<CallState>,
     info_indices: rule::GuestIndices,
     deriver: Option<deriver::GuestIndices>,
@@ -231,23 +437,26 @@ impl LoadedComponent {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
+    #[error("the file is empty")]
+    Empty,
     #[error("not a WebAssembly file (it does not start with the `\\0asm` magic bytes)")]
     NotWasm,
     #[error(
-        "a core WebAssembly module, not a component; build the rule for `wasm32-wasip2` (or wrap the \
-         module with `wasm-tools component new`)"
+        "truncated: the file is only {len} bytes and ends before the component does ({detail})"
     )]
+    Truncated { len: usize, detail: String },
+    #[error("a core WebAssembly module, not a component")]
     CoreModule,
     #[error("not a valid component: {0}")]
     Invalid(String),
     #[error(
-        "built against augur:rules@{found}, but this augur speaks augur:rules@{host}; rebuild the rule \
-         with a matching augur-sdk",
+        "built against contract augur:rules@{found}, but this augur speaks augur:rules@{host}",
         host = contract::CONTRACT_VERSION
     )]
-    ContractVersion { found: String },
+    ContractVersion { found: String, newer: bool },
     #[error(
-        "not an augur rule: it must export augur:rules/rule@{v} and deriver or classifier; it exports [{}]",
+        "a component of another world, not an augur rule: a rule exports augur:rules/rule@{v} and \
+         augur:rules/deriver@{v} or augur:rules/classifier@{v}, but this one exports [{}]",
         exports.join(", "),
         v = contract::CONTRACT_VERSION
     )]
@@ -256,17 +465,62 @@ pub enum LoadError {
     Link(String),
 }
 
+impl LoadError {
+    /// One line on what to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            LoadError::Empty | LoadError::Truncated { .. } => {
+                "the file was cut short (an interrupted download or copy?): fetch or build it again".into()
+            }
+            LoadError::NotWasm => "point the rule's `path` at the .wasm component the rule's build produced".into(),
+            LoadError::CoreModule => {
+                "build the rule for `wasm32-wasip2` (cargo build --target wasm32-wasip2), or wrap the module \
+                 with `wasm-tools component new`"
+                    .into()
+            }
+            LoadError::Invalid(_) => "rebuild the rule with augur-sdk for wasm32-wasip2".into(),
+            LoadError::ContractVersion { newer: true, .. } => {
+                "the rule needs a newer augur: upgrade augur, or use a build of the rule made with an \
+                 augur-sdk of this augur's contract version"
+                    .into()
+            }
+            LoadError::ContractVersion { newer: false, .. } => {
+                "rebuild the rule with the augur-sdk that matches this augur's contract version".into()
+            }
+            LoadError::NotARule { exports } if exports.iter().any(|e| e.starts_with("wasi:cli/run")) => {
+                "this is a command (a program with `main`), not a rule: build a library with augur-sdk's \
+                 export_deriver!/export_classifier!"
+                    .into()
+            }
+            LoadError::NotARule { .. } => {
+                "build the rule with augur-sdk's export_deriver!/export_classifier! macros".into()
+            }
+            LoadError::Link(_) => {
+                "a rule may import only WASI 0.2 and augur:rules/host; remove the other imports from the rule".into()
+            }
+        }
+    }
+}
+
 /// The state of one store: one call of one rule on one input.
 pub struct CallState {
     wasi: WasiCtx,
     table: ResourceTable,
     limiter: MemoryLimiter,
     log: LogSink,
+    host_call_fuel: u64,
+    /// Log bytes already paid for in fuel.
+    log_bytes_charged: u64,
+    deadline: Instant,
+    interrupted: Arc<AtomicBool>,
 }
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -291,13 +545,23 @@ struct MemoryLimiter {
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let allowed = desired <= self.max_bytes;
         self.hit |= !allowed;
         Ok(allowed)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         // Tables hold function references; a million is far beyond any rule.
         Ok(desired <= 1_000_000)
     }
@@ -308,14 +572,19 @@ struct Call {
     instance: wasmtime::component::Instance,
     started: Instant,
     limits: Limits,
+    bounds: CallBounds,
 }
 
 impl Call {
     fn finish<T>(self, result: wasmtime::Result<T>) -> (Result<T, CallError>, Usage, RuleLog) {
         let wall_time = self.started.elapsed();
         let fuel_left = self.store.get_fuel().unwrap_or(0);
-        let usage = Usage { fuel: self.limits.fuel.saturating_sub(fuel_left), wall_time };
-        let result = result.map_err(|e| classify_failure(e, &self.store, &self.limits));
+        let usage = Usage {
+            fuel: self.bounds.fuel.saturating_sub(fuel_left),
+            wall_time,
+        };
+        let result =
+            result.map_err(|e| classify_failure(e, &self.store, &self.limits, self.bounds));
         let log = self.store.into_data().log.finish();
         (result, usage, log)
     }
@@ -331,8 +600,22 @@ pub struct Usage {
 pub struct CallOutcome {
     pub result: Result<Vec<contract::WitFinding>, CallError>,
     pub usage: Usage,
+    /// The fuel and deadline the call ran under, scaled to its input.
+    pub bounds: CallBounds,
     pub log: RuleLog,
 }
+
+/// The run was interrupted (Ctrl-C) while a rule was running.
+#[derive(Debug)]
+struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the run was interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 /// Why a call produced no findings.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -344,12 +627,20 @@ pub enum CallError {
     DeadlineExceeded { limit_ms: u64 },
     #[error("tried to grow its memory past the limit of {limit_mib} MiB")]
     MemoryLimit { limit_mib: u64 },
-    #[error("overflowed its stack")]
-    StackOverflow,
+    #[error("overflowed its wasm stack of {limit_kib} KiB (recursion too deep)")]
+    StackOverflow { limit_kib: u64 },
     #[error("trapped: {message}")]
-    Trap { code: Option<String>, message: String },
+    Trap {
+        code: Option<String>,
+        panic: Option<String>,
+        message: String,
+    },
+    #[error("handed the host more than {limit} bytes at once (its findings, or one log message)")]
+    OutputTooLarge { limit: usize },
     #[error("{}", describe_rule_error(.0))]
     Rule(contract::RuleError),
+    #[error("was stopped: the run was interrupted")]
+    Interrupted,
     #[error("host failure: {0}")]
     Host(String),
 }
@@ -373,10 +664,12 @@ impl CallError {
             CallError::FuelExhausted { .. } => "fuel_exhausted",
             CallError::DeadlineExceeded { .. } => "deadline_exceeded",
             CallError::MemoryLimit { .. } => "memory_limit",
-            CallError::StackOverflow => "stack_overflow",
+            CallError::StackOverflow { .. } => "stack_overflow",
             CallError::Trap { .. } => "trap",
+            CallError::OutputTooLarge { .. } => "invalid_output",
             CallError::Rule(contract::RuleError::InvalidConfig(_)) => "invalid_config",
             CallError::Rule(_) => "rule_error",
+            CallError::Interrupted => "interrupted",
             CallError::Host(_) => "host_error",
         }
     }
@@ -384,50 +677,125 @@ impl CallError {
     /// One line on what to do about it.
     pub fn hint(&self) -> String {
         match self {
-            CallError::FuelExhausted { .. } => {
-                "raise `fuel` in the rule's [rule.limits] if the input is large, or fix a runaway loop".into()
-            }
-            CallError::DeadlineExceeded { .. } => {
-                "raise `wall_time_ms` in the rule's [rule.limits], or fix a loop that never ends".into()
-            }
+            CallError::FuelExhausted { .. } => "raise `fuel` (or `fuel_per_mib` for large inputs) in the rule's \
+                                                [rule.limits], or fix a runaway loop"
+                .into(),
+            CallError::DeadlineExceeded { .. } => "raise `wall_time_ms` (or `wall_time_ms_per_mib`) in the rule's \
+                                                   [rule.limits], or fix a loop that never ends"
+                .into(),
             CallError::MemoryLimit { .. } => {
                 "raise `memory_mib` in the rule's [rule.limits], or make the rule hold less of the input".into()
             }
-            CallError::StackOverflow => "fix unbounded recursion in the rule".into(),
-            CallError::Trap { .. } => "a fault in the rule: see its message and log, and fix the rule".into(),
+            CallError::StackOverflow { .. } => {
+                "fix unbounded recursion in the rule, or raise `stack_kib` in the rule's [rule.limits]".into()
+            }
+            CallError::Trap { panic: Some(_), .. } => "the rule panicked: fix the rule (see its message and log)".into(),
+            CallError::Trap { .. } => "a fault in the rule: see the trap code and its log, and fix the rule".into(),
+            CallError::OutputTooLarge { .. } => "make the rule return fewer or smaller findings (or log less at \
+                                                 once), or raise `output_bytes` in the rule's [rule.limits]"
+                .into(),
             CallError::Rule(contract::RuleError::InvalidConfig(_)) => {
                 "fix the rule's [rule.config] in the pack; `augur rules` shows its config schema".into()
             }
             CallError::Rule(_) => "see the rule's message; it declined this input".into(),
+            CallError::Interrupted => "run augur again to analyse this input".into(),
             CallError::Host(_) => "an augur fault: please report it with the input".into(),
+        }
+    }
+
+    /// The trap code (`unreachable_code_reached`, ...), for traps.
+    pub fn trap_code(&self) -> Option<&str> {
+        match self {
+            CallError::Trap { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The guest's panic message, for traps that followed a Rust panic.
+    pub fn panic_message(&self) -> Option<&str> {
+        match self {
+            CallError::Trap { panic, .. } => panic.as_deref(),
+            _ => None,
         }
     }
 }
 
 /// Turns a failed wasm call into the bound it hit, or the trap it raised.
-fn classify_failure(e: wasmtime::Error, store: &Store<CallState>, limits: &Limits) -> CallError {
+fn classify_failure(
+    e: wasmtime::Error,
+    store: &Store<CallState>,
+    limits: &Limits,
+    bounds: CallBounds,
+) -> CallError {
     if store.data().limiter.hit {
-        return CallError::MemoryLimit { limit_mib: limits.memory_mib };
+        return CallError::MemoryLimit {
+            limit_mib: limits.memory_mib,
+        };
+    }
+    if e.downcast_ref::<Interrupted>().is_some() {
+        return CallError::Interrupted;
     }
     match e.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => CallError::FuelExhausted { limit: limits.fuel },
-        Some(Trap::Interrupt) => CallError::DeadlineExceeded { limit_ms: limits.wall_time_ms },
-        Some(Trap::StackOverflow) => CallError::StackOverflow,
+        Some(Trap::OutOfFuel) => CallError::FuelExhausted { limit: bounds.fuel },
+        Some(Trap::Interrupt) => CallError::DeadlineExceeded {
+            limit_ms: bounds.wall_time_ms,
+        },
+        Some(Trap::StackOverflow) => CallError::StackOverflow {
+            limit_kib: limits.stack_kib,
+        },
         Some(trap) => {
             let panic = store.data().log.panic_message();
-            let message = match panic {
+            let message = match &panic {
                 Some(p) => format!("{trap} (the rule panicked: {p})"),
                 None => trap.to_string(),
             };
-            CallError::Trap { code: Some(format!("{trap:?}")), message }
+            CallError::Trap {
+                code: Some(snake_case(&format!("{trap:?}"))),
+                panic,
+                message,
+            }
         }
-        None => CallError::Trap { code: None, message: format!("{e:#}") },
+        None => {
+            let message = format!("{e:#}");
+            // wasmtime's hostcall fuel ran out while lifting what the rule
+            // handed over; its error type is private, its message is stable.
+            if message.contains("fuel allocated for hostcalls has been exhausted") {
+                return CallError::OutputTooLarge {
+                    limit: limits.output_bytes,
+                };
+            }
+            CallError::Trap {
+                code: None,
+                panic: store.data().log.panic_message(),
+                message,
+            }
+        }
     }
+}
+
+/// `UnreachableCodeReached` → `unreachable_code_reached`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Names of a component's exports (its interfaces, for a rule).
 fn export_names(engine: &Engine, component: &Component) -> Vec<String> {
-    component.component_type().exports(engine).map(|(name, _)| name.to_owned()).collect()
+    component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect()
 }
 
 /// A clock that always reads the run's start time; a rule cannot time
@@ -454,14 +822,14 @@ impl HostMonotonicClock for FrozenClock {
     }
 }
 
-/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+/// Advances every engine's epoch every [`EPOCH_TICK`] until dropped.
 struct EpochTicker {
     stop: Arc<AtomicBool>,
     handle: Option<thread::JoinHandle<()>>,
 }
 
 impl EpochTicker {
-    fn start(engine: Engine) -> EpochTicker {
+    fn start(engines: Arc<Mutex<Vec<Engine>>>) -> EpochTicker {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = thread::Builder::new()
@@ -469,11 +837,16 @@ impl EpochTicker {
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
                     thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
+                    for engine in engines.lock().unwrap().iter() {
+                        engine.increment_epoch();
+                    }
                 }
             })
             .expect("spawning the epoch thread");
-        EpochTicker { stop, handle: Some(handle) }
+        EpochTicker {
+            stop,
+            handle: Some(handle),
+        }
     }
 }
 
@@ -483,5 +856,43 @@ impl Drop for EpochTicker {
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trap_codes_are_snake_case() {
+        assert_eq!(
+            snake_case("UnreachableCodeReached"),
+            "unreachable_code_reached"
+        );
+        assert_eq!(snake_case("MemoryOutOfBounds"), "memory_out_of_bounds");
+    }
+
+    #[test]
+    fn compares_contract_versions() {
+        assert!(is_newer("0.2.0", "0.1.0"));
+        assert!(is_newer("1.0.0", "0.9.9"));
+        assert!(!is_newer("0.1.0", "0.1.0"));
+        assert!(!is_newer("0.0.9", "0.1.0"));
+    }
+
+    #[test]
+    fn names_load_errors_from_the_first_bytes() {
+        let sandbox = Sandbox::new().unwrap();
+        let limits = Limits::default();
+        let err = |bytes: &[u8]| sandbox.load(bytes, &limits).err().expect("must not load");
+        assert!(matches!(err(b""), LoadError::Empty));
+        assert!(matches!(err(b"\0as"), LoadError::Truncated { .. }));
+        assert!(matches!(err(b"hello, world"), LoadError::NotWasm));
+        assert!(matches!(err(b"\0asm\x01\0\0\0"), LoadError::CoreModule));
+        // A component header and nothing else.
+        assert!(matches!(
+            err(b"\0asm\x0d\0\x01\0\x07"),
+            LoadError::Truncated { .. }
+        ));
     }
 }

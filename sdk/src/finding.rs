@@ -40,13 +40,25 @@ pub struct Evidence {
 impl Evidence {
     /// Evidence at a JSON pointer (`/signals/lint/count`) in a snapshot.
     pub fn at_pointer(snapshot: &Snapshot, pointer: &str, excerpt: impl Into<String>) -> Self {
-        Evidence { source: snapshot.source.clone(), locator: pointer.to_owned(), excerpt: excerpt.into() }
+        Evidence {
+            source: snapshot.source.clone(),
+            locator: pointer.to_owned(),
+            excerpt: excerpt.into(),
+        }
     }
 
     /// Evidence at lines `first..=last` (1-based, in the whole log) of a job output.
     pub fn at_lines(job: &Job, first: u32, last: u32, excerpt: impl Into<String>) -> Self {
-        let locator = if first == last { format!("L{first}") } else { format!("L{first}-L{last}") };
-        Evidence { source: job.source.clone(), locator, excerpt: excerpt.into() }
+        let locator = if first == last {
+            format!("L{first}")
+        } else {
+            format!("L{first}-L{last}")
+        };
+        Evidence {
+            source: job.source.clone(),
+            locator,
+            excerpt: excerpt.into(),
+        }
     }
 }
 
@@ -137,7 +149,12 @@ mod tests {
 
     #[test]
     fn line_locators() {
-        let job = Job { source: "ci.log".into(), meta: None, text: String::new(), first_line: 1 };
+        let job = Job {
+            source: "ci.log".into(),
+            meta: None,
+            text: String::new(),
+            first_line: 1,
+        };
         assert_eq!(Evidence::at_lines(&job, 4, 4, "x").locator, "L4");
         assert_eq!(Evidence::at_lines(&job, 4, 6, "x").locator, "L4-L6");
     }

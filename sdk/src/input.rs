@@ -122,7 +122,10 @@ impl std::error::Error for DocumentError {}
 
 /// Parses JSON text into `T`; errors name the file and, where serde can
 /// tell, the field (`signals.lint.count`).
-fn parse_document<T: serde::de::DeserializeOwned>(source: &str, text: &str) -> Result<T, DocumentError> {
+fn parse_document<T: serde::de::DeserializeOwned>(
+    source: &str,
+    text: &str,
+) -> Result<T, DocumentError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -202,7 +205,12 @@ pub struct Job {
 impl Job {
     /// A whole log with no metadata, as tests usually want it.
     pub fn from_text(source: &str, text: &str) -> Job {
-        Job { source: source.to_owned(), meta: None, text: text.to_owned(), first_line: 1 }
+        Job {
+            source: source.to_owned(),
+            meta: None,
+            text: text.to_owned(),
+            first_line: 1,
+        }
     }
 
     /// The lines of the log with their line numbers in the whole log. A
@@ -210,7 +218,10 @@ impl Job {
     pub fn lines(&self) -> impl DoubleEndedIterator<Item = (u32, &str)> + ExactSizeIterator {
         let first = self.first_line;
         let lines: Vec<&str> = self.text.lines().collect();
-        lines.into_iter().enumerate().map(move |(i, line)| (first + i as u32, line))
+        lines
+            .into_iter()
+            .enumerate()
+            .map(move |(i, line)| (first + i as u32, line))
     }
 }
 
@@ -240,21 +251,31 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("signals.lint.count"));
-        assert!(e.to_string().starts_with("a.json: field `signals.lint.count`: invalid type"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("a.json: field `signals.lint.count`: invalid type"),
+            "{e}"
+        );
     }
 
     #[test]
     fn missing_repo_and_unknown_schema_are_errors() {
         let e = Snapshot::from_json("a.json", r#"{"observed_at":"t"}"#).unwrap_err();
         assert!(e.message.contains("missing field `repo`"), "{e}");
-        let e = Snapshot::from_json("a.json", r#"{"schema":"augur.snapshot/v9","repo":"r","observed_at":"t"}"#)
-            .unwrap_err();
+        let e = Snapshot::from_json(
+            "a.json",
+            r#"{"schema":"augur.snapshot/v9","repo":"r","observed_at":"t"}"#,
+        )
+        .unwrap_err();
         assert!(e.message.contains("augur.snapshot/v9"), "{e}");
     }
 
     #[test]
     fn job_lines_count_from_first_line() {
-        let job = Job { first_line: 10, ..Job::from_text("x", "a\r\nb\nc") };
+        let job = Job {
+            first_line: 10,
+            ..Job::from_text("x", "a\r\nb\nc")
+        };
         let lines: Vec<_> = job.lines().collect();
         assert_eq!(lines, vec![(10, "a"), (11, "b"), (12, "c")]);
     }

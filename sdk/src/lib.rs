@@ -43,8 +43,8 @@ mod log;
 
 pub use finding::{Evidence, Finding, Severity, fingerprint};
 pub use input::{
-    CountSignal, Coverage, DocumentError, FileCount, Job, JobMeta, Proposal, SNAPSHOT_SCHEMA_V1, Signals,
-    Snapshot,
+    CountSignal, Coverage, DocumentError, FileCount, Job, JobMeta, Proposal, SNAPSHOT_SCHEMA_V1,
+    Signals, Snapshot,
 };
 pub use log::{LogLevel, log};
 
@@ -163,7 +163,10 @@ pub mod __private {
         pub first_line: u32,
     }
 
-    pub fn derive<R: Deriver>(series: Vec<RawSnapshot>, config: &str) -> Result<Vec<Finding>, RuleError> {
+    pub fn derive<R: Deriver>(
+        series: Vec<RawSnapshot>,
+        config: &str,
+    ) -> Result<Vec<Finding>, RuleError> {
         let config = parse_config::<R::Config>(config)?;
         let series = series
             .into_iter()
@@ -178,12 +181,18 @@ pub mod __private {
     pub fn classify<R: Classifier>(raw: RawJob, config: &str) -> Result<Vec<Finding>, RuleError> {
         let config = parse_config::<R::Config>(config)?;
         let meta = match raw.meta.as_deref() {
-            Some(text) => {
-                Some(JobMeta::from_json("meta.json", text).map_err(|e| RuleError::InvalidInput(e.to_string()))?)
-            }
+            Some(text) => Some(
+                JobMeta::from_json("meta.json", text)
+                    .map_err(|e| RuleError::InvalidInput(e.to_string()))?,
+            ),
             None => None,
         };
-        let job = Job { source: raw.source, meta, text: raw.text, first_line: raw.first_line };
+        let job = Job {
+            source: raw.source,
+            meta,
+            text: raw.text,
+            first_line: raw.first_line,
+        };
         R::classify(&job, &config).map(finish::<R>)
     }
 
@@ -200,7 +209,11 @@ pub mod __private {
 
     /// A finding's `data` as JSON text (`{}` when it has none).
     pub fn data_text(finding: &Finding) -> String {
-        if finding.data.is_null() { "{}".to_owned() } else { finding.data.to_string() }
+        if finding.data.is_null() {
+            "{}".to_owned()
+        } else {
+            finding.data.to_string()
+        }
     }
 }
 

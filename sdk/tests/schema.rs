@@ -5,7 +5,9 @@
 use std::path::Path;
 
 fn check(file: &str, schema: schemars::Schema) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas")
+        .join(file);
     let generated = serde_json::to_string_pretty(&schema).unwrap() + "\n";
     if std::env::var_os("AUGUR_BLESS").is_some() {
         std::fs::write(&path, &generated).unwrap();
@@ -20,10 +22,16 @@ fn check(file: &str, schema: schemars::Schema) {
 
 #[test]
 fn snapshot_schema_is_current() {
-    check("snapshot-v1.schema.json", schemars::schema_for!(augur_sdk::Snapshot));
+    check(
+        "snapshot-v1.schema.json",
+        schemars::schema_for!(augur_sdk::Snapshot),
+    );
 }
 
 #[test]
 fn job_meta_schema_is_current() {
-    check("job-meta.schema.json", schemars::schema_for!(augur_sdk::JobMeta));
+    check(
+        "job-meta.schema.json",
+        schemars::schema_for!(augur_sdk::JobMeta),
+    );
 }

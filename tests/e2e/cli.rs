@@ -5,7 +5,9 @@ use serde_json::Value;
 use crate::util::{augur, augur_in, finding_keys, root, s};
 
 fn keys(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
-    list.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect()
+    list.iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect()
 }
 
 #[test]
@@ -14,21 +16,52 @@ fn rules_lists_the_builtin_pack() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     let doc = out.json();
     let rules = doc["rules"].as_array().unwrap();
-    let summary: Vec<(String, Value)> = rules.iter().map(|r| (s(&r["id"]), r["runs_on"].clone())).collect();
+    let summary: Vec<(String, Value)> = rules
+        .iter()
+        .map(|r| (s(&r["id"]), r["runs_on"].clone()))
+        .collect();
     assert_eq!(
         summary,
-        [("api-errors".to_string(), serde_json::json!(["jobs"])), ("quality-trend".to_string(), serde_json::json!(["snapshots"]))]
+        [
+            ("api-errors".to_string(), serde_json::json!(["jobs"])),
+            (
+                "quality-trend".to_string(),
+                serde_json::json!(["snapshots"])
+            )
+        ]
     );
-    assert!(rules[1]["kinds"].as_array().unwrap().iter().any(|k| k == "quality_trend/stagnant"));
-    assert_eq!(rules[1]["config_schema"]["properties"]["threshold_percent"]["default"], 10.0);
+    assert!(
+        rules[1]["kinds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k == "quality_trend/stagnant")
+    );
+    assert_eq!(
+        rules[1]["config_schema"]["properties"]["threshold_percent"]["default"],
+        10.0
+    );
 
     let text = augur(&["rules"]);
-    assert!(text.stdout.contains("quality-trend 0.1.0  runs on snapshots"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("quality-trend 0.1.0  runs on snapshots"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
 fn examples_give_the_documented_findings() {
-    let out = augur(&["run", "--snapshots", "examples/snapshots", "--jobs", "examples/jobs", "--format", "json"]);
+    let out = augur(&[
+        "run",
+        "--snapshots",
+        "examples/snapshots",
+        "--jobs",
+        "examples/jobs",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let report = out.json();
     assert_eq!(report["version"], 1);
@@ -39,27 +72,61 @@ fn examples_give_the_documented_findings() {
             ("quality-trend", "quality_trend/stagnant", "acme/api"),
             ("quality-trend", "quality_trend/lint_improving", "acme/web"),
             ("quality-trend", "quality_trend/stagnant", "acme/web"),
-            ("api-errors", "api_error/rate_limit", "examples/jobs/agent-rate-limited/output.log"),
-            ("api-errors", "api_error/timeout", "examples/jobs/codex-timeout.log"),
+            (
+                "api-errors",
+                "api_error/rate_limit",
+                "examples/jobs/agent-rate-limited/output.log"
+            ),
+            (
+                "api-errors",
+                "api_error/timeout",
+                "examples/jobs/codex-timeout.log"
+            ),
         ])
     );
     assert_eq!(report["errors"], serde_json::json!([]));
     let f = &report["findings"][0];
-    for field in ["rule", "kind", "severity", "title", "message", "fingerprint", "input", "evidence", "actions", "data"] {
+    for field in [
+        "rule",
+        "kind",
+        "severity",
+        "title",
+        "message",
+        "fingerprint",
+        "input",
+        "evidence",
+        "actions",
+        "data",
+    ] {
         assert!(f.get(field).is_some(), "finding lacks `{field}`: {f:#}");
     }
-    assert_eq!(f["evidence"][0]["source"], "examples/snapshots/acme-api/1.json");
+    assert_eq!(
+        f["evidence"][0]["source"],
+        "examples/snapshots/acme-api/1.json"
+    );
     let stats = &report["stats"]["rules"];
     for rule in stats.as_array().unwrap() {
         assert!(rule["fuel_used"].as_u64().unwrap() > 0, "{rule:#}");
         assert!(rule["wall_time_ms"].as_f64().is_some(), "{rule:#}");
     }
-    assert_eq!(report["stats"]["inputs"], serde_json::json!({"repositories": 2, "snapshots": 7, "jobs": 4}));
+    assert_eq!(
+        report["stats"]["inputs"],
+        serde_json::json!({"repositories": 2, "snapshots": 7, "jobs": 4})
+    );
 }
 
 #[test]
 fn same_inputs_give_byte_identical_output() {
-    let args = ["run", "--snapshots", "examples/snapshots", "--jobs", "examples/jobs", "--format", "json", "--no-timings"];
+    let args = [
+        "run",
+        "--snapshots",
+        "examples/snapshots",
+        "--jobs",
+        "examples/jobs",
+        "--format",
+        "json",
+        "--no-timings",
+    ];
     let a = augur(&args);
     let b = augur(&args);
     assert_eq!(a.status, 0);
@@ -71,20 +138,43 @@ fn same_inputs_give_byte_identical_output() {
 fn text_output_is_plain_when_piped() {
     let out = augur(&["run", "--snapshots", "examples/snapshots"]);
     assert_eq!(out.status, 0);
-    assert!(!out.stdout.contains('\u{1b}'), "ANSI escapes in piped output");
+    assert!(
+        !out.stdout.contains('\u{1b}'),
+        "ANSI escapes in piped output"
+    );
     assert!(out.stdout.starts_with("acme/api\n"), "{}", out.stdout);
-    assert!(out.stdout.contains("4 findings (1 medium, 2 low, 1 info) · 0 errors"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("4 findings (1 medium, 2 low, 1 info) · 0 errors"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn usage_errors_exit_2_and_say_what_is_wrong() {
     let none = augur(&["run"]);
     assert_eq!(none.status, 2);
-    assert!(none.stderr.contains("nothing to analyse"), "{}", none.stderr);
+    assert!(
+        none.stderr.contains("nothing to analyse"),
+        "{}",
+        none.stderr
+    );
 
-    let pack = augur(&["run", "--pack", "no/such/pack.toml", "--jobs", "examples/jobs"]);
+    let pack = augur(&[
+        "run",
+        "--pack",
+        "no/such/pack.toml",
+        "--jobs",
+        "examples/jobs",
+    ]);
     assert_eq!(pack.status, 2);
-    assert!(pack.stderr.contains("no/such/pack.toml: no such file or directory"), "{}", pack.stderr);
+    assert!(
+        pack.stderr
+            .contains("no/such/pack.toml: no such file or directory"),
+        "{}",
+        pack.stderr
+    );
 
     let format = augur(&["run", "--jobs", "examples/jobs", "--format", "yaml"]);
     assert_eq!(format.status, 2);
@@ -95,17 +185,36 @@ fn output_file_is_written_and_stdout_stays_empty() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.json");
     std::fs::write(&file, "previous").unwrap();
-    let out = augur(&["run", "--jobs", "examples/jobs", "--format", "json", "--output", file.to_str().unwrap()]);
+    let out = augur(&[
+        "run",
+        "--jobs",
+        "examples/jobs",
+        "--format",
+        "json",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(out.stdout.is_empty());
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(report["findings"].as_array().unwrap().len(), 2);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "a temporary file was left behind");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "a temporary file was left behind"
+    );
 }
 
 #[test]
 fn standard_input_is_a_job() {
-    let out = augur_in(&root(), &["run", "--jobs", "-", "--format", "json"], b"claude\nAPI Error: Overloaded\n");
+    let out = augur_in(
+        &root(),
+        &["run", "--jobs", "-", "--format", "json"],
+        b"claude\nAPI Error: Overloaded\n",
+    );
     assert_eq!(out.status, 0, "{}", out.stderr);
-    assert_eq!(finding_keys(&out.json()), keys(&[("api-errors", "api_error/overloaded", "-")]));
+    assert_eq!(
+        finding_keys(&out.json()),
+        keys(&[("api-errors", "api_error/overloaded", "-")])
+    );
 }

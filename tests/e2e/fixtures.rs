@@ -26,17 +26,32 @@ use crate::util::{augur_in, root, s};
 #[test]
 fn fixtures() {
     let dir = root().join("tests/fixtures");
-    let mut cases: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
     assert!(!cases.is_empty(), "no fixtures in {}", dir.display());
-    let failures: Vec<String> = cases.iter().filter_map(|case| run_case(case).err()).collect();
-    assert!(failures.is_empty(), "{} of {} fixtures failed:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| run_case(case).err())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures failed:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
 }
 
 fn run_case(case: &Path) -> Result<(), String> {
     let name = case.file_name().unwrap().to_string_lossy().into_owned();
-    let spec: Value = serde_json::from_str(&fs::read_to_string(case.join("case.json")).map_err(|e| format!("{name}: {e}"))?)
-        .map_err(|e| format!("{name}: case.json: {e}"))?;
+    let spec: Value = serde_json::from_str(
+        &fs::read_to_string(case.join("case.json")).map_err(|e| format!("{name}: {e}"))?,
+    )
+    .map_err(|e| format!("{name}: case.json: {e}"))?;
     let mut args: Vec<String> = spec["args"].as_array().unwrap().iter().map(s).collect();
     if args.first().map(String::as_str) == Some("run") {
         args.extend(["--format".into(), "json".into(), "--no-timings".into()]);
@@ -47,11 +62,20 @@ fn run_case(case: &Path) -> Result<(), String> {
 
     let want_exit = spec["exit"].as_i64().unwrap_or(0) as i32;
     if out.status != want_exit {
-        problems.push(format!("exit status {} (want {want_exit}); stderr: {}", out.status, out.stderr.trim()));
+        problems.push(format!(
+            "exit status {} (want {want_exit}); stderr: {}",
+            out.status,
+            out.stderr.trim()
+        ));
     }
     let report: Value = match serde_json::from_str(&out.stdout) {
         Ok(v) => v,
-        Err(e) => return Err(format!("{name}: stdout is not JSON ({e}): {}\nstderr: {}", out.stdout, out.stderr)),
+        Err(e) => {
+            return Err(format!(
+                "{name}: stdout is not JSON ({e}): {}\nstderr: {}",
+                out.stdout, out.stderr
+            ));
+        }
     };
 
     let got = report["findings"].as_array().cloned().unwrap_or_default();
@@ -60,7 +84,9 @@ fn run_case(case: &Path) -> Result<(), String> {
     let got_keys: Vec<String> = got.iter().map(key).collect();
     let want_keys: Vec<String> = want.iter().map(key).collect();
     if got_keys != want_keys {
-        problems.push(format!("findings (rule kind input):\n  got:  {got_keys:#?}\n  want: {want_keys:#?}"));
+        problems.push(format!(
+            "findings (rule kind input):\n  got:  {got_keys:#?}\n  want: {want_keys:#?}"
+        ));
     } else {
         for (g, w) in got.iter().zip(&want) {
             check_finding(g, w, &mut problems);
@@ -76,19 +102,49 @@ fn run_case(case: &Path) -> Result<(), String> {
         }
         k
     };
-    let got_errors: Vec<String> = report["errors"].as_array().unwrap().iter().map(error_key).collect();
-    let want_errors: Vec<String> = spec["errors"].as_array().cloned().unwrap_or_default().iter().map(error_key).collect();
+    let got_errors: Vec<String> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(error_key)
+        .collect();
+    let want_errors: Vec<String> = spec["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(error_key)
+        .collect();
     if got_errors != want_errors {
-        problems.push(format!("errors:\n  got:  {got_errors:#?}\n  want: {want_errors:#?}\n  full: {:#}", report["errors"]));
+        problems.push(format!(
+            "errors:\n  got:  {got_errors:#?}\n  want: {want_errors:#?}\n  full: {:#}",
+            report["errors"]
+        ));
     }
-    let got_warnings: Vec<String> = report["warnings"].as_array().unwrap().iter().map(|w| s(&w["input"])).collect();
-    let want_warnings: Vec<String> =
-        spec["warnings"].as_array().cloned().unwrap_or_default().iter().map(|w| s(&w["input"])).collect();
+    let got_warnings: Vec<String> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| s(&w["input"]))
+        .collect();
+    let want_warnings: Vec<String> = spec["warnings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|w| s(&w["input"]))
+        .collect();
     if got_warnings != want_warnings {
-        problems.push(format!("warnings:\n  got:  {got_warnings:?}\n  want: {want_warnings:?}"));
+        problems.push(format!(
+            "warnings:\n  got:  {got_warnings:?}\n  want: {want_warnings:?}"
+        ));
     }
 
-    if problems.is_empty() { Ok(()) } else { Err(format!("{name}:\n  {}", problems.join("\n  "))) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{name}:\n  {}", problems.join("\n  ")))
+    }
 }
 
 fn check_finding(got: &Value, want: &Value, problems: &mut Vec<String>) {
@@ -99,16 +155,25 @@ fn check_finding(got: &Value, want: &Value, problems: &mut Vec<String>) {
         problems.push(format!("{at}: severity {} (want {sev})", got["severity"]));
     }
     if let Some(locators) = want.get("evidence") {
-        let got_locators: Vec<Value> =
-            got["evidence"].as_array().unwrap().iter().map(|e| e["locator"].clone()).collect();
+        let got_locators: Vec<Value> = got["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["locator"].clone())
+            .collect();
         if Value::Array(got_locators.clone()) != *locators {
-            problems.push(format!("{at}: evidence locators {got_locators:?} (want {locators})"));
+            problems.push(format!(
+                "{at}: evidence locators {got_locators:?} (want {locators})"
+            ));
         }
     }
     if let Some(data) = want.get("data") {
         for (field, value) in data.as_object().unwrap() {
             if got["data"].get(field) != Some(value) {
-                problems.push(format!("{at}: data.{field} = {} (want {value})", got["data"].get(field).unwrap_or(&Value::Null)));
+                problems.push(format!(
+                    "{at}: data.{field} = {} (want {value})",
+                    got["data"].get(field).unwrap_or(&Value::Null)
+                ));
             }
         }
     }

@@ -10,38 +10,83 @@ use crate::util::{augur, finding_keys, guest, s, write_pack};
 
 /// A pack of the two built-in rules plus `extra` (TOML for more rules).
 fn pack_with(dir: &Path, extra: &str) -> String {
-    let manifest = format!("[[rule]]\nbuiltin = \"quality-trend\"\n\n[[rule]]\nbuiltin = \"api-errors\"\n\n{extra}");
+    let manifest = format!(
+        "[[rule]]\nbuiltin = \"quality-trend\"\n\n[[rule]]\nbuiltin = \"api-errors\"\n\n{extra}"
+    );
     write_pack(dir, &manifest).to_string_lossy().into_owned()
 }
 
 fn run_examples(pack: &str) -> Value {
-    let out = augur(&["run", "--pack", pack, "--snapshots", "examples/snapshots", "--jobs", "examples/jobs", "--format", "json"]);
+    let out = augur(&[
+        "run",
+        "--pack",
+        pack,
+        "--snapshots",
+        "examples/snapshots",
+        "--jobs",
+        "examples/jobs",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     out.json()
 }
 
 /// The findings the built-in rules give on the examples, with no hostile rule.
 fn builtin_findings() -> Vec<(String, String, String)> {
-    let out = augur(&["run", "--snapshots", "examples/snapshots", "--jobs", "examples/jobs", "--format", "json"]);
+    let out = augur(&[
+        "run",
+        "--snapshots",
+        "examples/snapshots",
+        "--jobs",
+        "examples/jobs",
+        "--format",
+        "json",
+    ]);
     finding_keys(&out.json())
 }
 
 fn error_classes(report: &Value, rule: &str) -> Vec<String> {
-    report["errors"].as_array().unwrap().iter().filter(|e| e["rule"] == rule).map(|e| s(&e["class"])).collect()
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["rule"] == rule)
+        .map(|e| s(&e["class"]))
+        .collect()
 }
 
 #[test]
 fn an_endless_loop_runs_out_of_fuel_and_the_others_still_report() {
     let dir = tempfile::tempdir().unwrap();
     let looper = guest("looper");
-    let pack = pack_with(dir.path(), &format!("[[rule]]\npath = {:?}\n[rule.limits]\nfuel = 50_000_000\n", looper));
+    let pack = pack_with(
+        dir.path(),
+        &format!(
+            "[[rule]]\npath = {:?}\n[rule.limits]\nfuel = 50_000_000\n",
+            looper
+        ),
+    );
     let report = run_examples(&pack);
     // A deriver and a classifier: one call per repository and per job.
-    assert_eq!(error_classes(&report, "looper"), vec!["fuel_exhausted"; 2 + 4]);
+    assert_eq!(
+        error_classes(&report, "looper"),
+        vec!["fuel_exhausted"; 2 + 4]
+    );
     assert_eq!(finding_keys(&report), builtin_findings());
-    let error = report["errors"].as_array().unwrap().iter().find(|e| e["rule"] == "looper").unwrap();
+    let error = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["rule"] == "looper")
+        .unwrap();
     assert!(s(&error["hint"]).contains("fuel"), "{error:#}");
-    let stats = report["stats"]["rules"].as_array().unwrap().iter().find(|r| r["rule"] == "looper").unwrap();
+    let stats = report["stats"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "looper")
+        .unwrap();
     assert_eq!(stats["errors"], 6);
     assert_eq!(stats["fuel_used"], 6 * 50_000_000u64);
 }
@@ -52,33 +97,61 @@ fn an_endless_loop_with_fuel_to_spare_hits_the_deadline() {
     let looper = guest("looper");
     let pack = pack_with(
         dir.path(),
-        &format!("[[rule]]\npath = {:?}\n[rule.limits]\nfuel = 18_000_000_000_000_000_000\nwall_time_ms = 100\n", looper),
+        &format!(
+            "[[rule]]\npath = {:?}\n[rule.limits]\nfuel = 18_000_000_000_000_000_000\nwall_time_ms = 100\n",
+            looper
+        ),
     );
     let report = run_examples(&pack);
-    assert_eq!(error_classes(&report, "looper"), vec!["deadline_exceeded"; 6]);
+    assert_eq!(
+        error_classes(&report, "looper"),
+        vec!["deadline_exceeded"; 6]
+    );
     assert_eq!(finding_keys(&report), builtin_findings());
 }
 
 #[test]
 fn a_guest_reaching_outside_gets_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let pack = write_pack(dir.path(), &format!("[[rule]]\npath = {:?}\n", guest("sandbox-probe")));
-    let out = augur(&["run", "--pack", pack.to_str().unwrap(), "--jobs", "examples/jobs/codex-timeout.log", "--format", "json"]);
+    let pack = write_pack(
+        dir.path(),
+        &format!("[[rule]]\npath = {:?}\n", guest("sandbox-probe")),
+    );
+    let out = augur(&[
+        "run",
+        "--pack",
+        pack.to_str().unwrap(),
+        "--jobs",
+        "examples/jobs/codex-timeout.log",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let report = out.json();
     assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
     let data = &report["findings"][0]["data"];
-    assert_eq!(data["passwd_bytes"], Value::Null, "read /etc/passwd: {data:#}");
+    assert_eq!(
+        data["passwd_bytes"],
+        Value::Null,
+        "read /etc/passwd: {data:#}"
+    );
     assert!(data["passwd_error"].is_string());
     assert_eq!(data["root_entries"], Value::Null, "listed /: {data:#}");
-    assert_eq!(data["input_file_bytes"], Value::Null, "read the input file by path: {data:#}");
+    assert_eq!(
+        data["input_file_bytes"],
+        Value::Null,
+        "read the input file by path: {data:#}"
+    );
     assert_eq!(data["home"], Value::Null);
     assert_eq!(data["env_vars"], serde_json::json!([]));
     assert_eq!(data["args"], serde_json::json!([]));
     assert_eq!(data["socket_connected"], false);
     // What it printed and logged is kept, tagged by stream.
     let log = s(&report["logs"][0]["text"]);
-    assert!(log.contains("[stdout] probe ran on examples/jobs/codex-timeout.log"), "{log}");
+    assert!(
+        log.contains("[stdout] probe ran on examples/jobs/codex-timeout.log"),
+        "{log}"
+    );
     assert!(log.contains("[info] probe finished"), "{log}");
 }
 
@@ -95,11 +168,25 @@ fn components_that_cannot_load_are_load_errors_and_the_rest_runs() {
         "0".repeat(64)
     );
     let report = run_examples(&pack_with(dir.path(), &extra));
-    let errors: Vec<String> = report["errors"].as_array().unwrap().iter().map(|e| format!("{} {}", s(&e["class"]), s(&e["message"]))).collect();
+    let errors: Vec<String> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", s(&e["class"]), s(&e["message"])))
+        .collect();
     assert_eq!(errors.len(), 5, "{errors:#?}");
-    assert!(errors.iter().all(|e| e.starts_with("load_error ")), "{errors:#?}");
+    assert!(
+        errors.iter().all(|e| e.starts_with("load_error ")),
+        "{errors:#?}"
+    );
     let all = errors.join("\n");
-    for expected in ["not a WebAssembly file", "a core WebAssembly module, not a component", "but the manifest requires 0000", "missing.wasm: cannot read the component", "no built-in rule named `nope`"] {
+    for expected in [
+        "not a WebAssembly file",
+        "a core WebAssembly module, not a component",
+        "but the manifest requires 0000",
+        "missing.wasm: cannot read the component",
+        "no built-in rule named `nope`",
+    ] {
         assert!(all.contains(expected), "no error says {expected:?}:\n{all}");
     }
     assert_eq!(finding_keys(&report), builtin_findings());
@@ -108,11 +195,26 @@ fn components_that_cannot_load_are_load_errors_and_the_rest_runs() {
 #[test]
 fn a_rule_config_the_rule_rejects_is_an_error_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
-    let pack = write_pack(dir.path(), "[[rule]]\nbuiltin = \"quality-trend\"\n[rule.config]\nthreshold = 5\n");
-    let out = augur(&["run", "--pack", pack.to_str().unwrap(), "--snapshots", "examples/snapshots", "--format", "json"]);
+    let pack = write_pack(
+        dir.path(),
+        "[[rule]]\nbuiltin = \"quality-trend\"\n[rule.config]\nthreshold = 5\n",
+    );
+    let out = augur(&[
+        "run",
+        "--pack",
+        pack.to_str().unwrap(),
+        "--snapshots",
+        "examples/snapshots",
+        "--format",
+        "json",
+    ]);
     let report = out.json();
     let errors = report["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 2, "{errors:#?}");
     assert_eq!(errors[0]["class"], "invalid_config");
-    assert!(s(&errors[0]["message"]).contains("unknown field `threshold`"), "{:#}", errors[0]);
+    assert!(
+        s(&errors[0]["message"]).contains("unknown field `threshold`"),
+        "{:#}",
+        errors[0]
+    );
 }

@@ -17,7 +17,10 @@ pub fn augur_bin() -> &'static str {
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// Paths of the test guests built by host/build.rs, by crate name.
@@ -30,7 +33,10 @@ pub fn guest(name: &str) -> PathBuf {
             .map(|(n, p)| (n.to_owned(), PathBuf::from(p)))
             .collect()
     });
-    GUESTS.get(name).unwrap_or_else(|| panic!("no test guest `{name}`; see tests/guests/")).clone()
+    GUESTS
+        .get(name)
+        .unwrap_or_else(|| panic!("no test guest `{name}`; see tests/guests/"))
+        .clone()
 }
 
 pub struct Output {
@@ -42,8 +48,12 @@ pub struct Output {
 impl Output {
     /// The stdout parsed as a JSON report.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 

@@ -36,7 +36,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { tail_lines: 0, window_lines: 3, window_max_chars: 400 }
+        Config {
+            tail_lines: 0,
+            window_lines: 3,
+            window_max_chars: 400,
+        }
     }
 }
 
@@ -46,8 +50,7 @@ impl Rule for ApiErrors {
     type Config = Config;
     const ID: &'static str = "api-errors";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const DESCRIPTION: &'static str =
-        "Model provider API errors (overloaded, rate limited, 5xx or network failure, timeout) in a job's output";
+    const DESCRIPTION: &'static str = "Model provider API errors (overloaded, rate limited, 5xx or network failure, timeout) in a job's output";
     const KINDS: &'static [&'static str] = &[OVERLOADED, RATE_LIMIT, NETWORK, TIMEOUT];
 }
 
@@ -99,8 +102,7 @@ const CLASSES: [Class; 4] = [
 ];
 
 /// The provider or API context a keyword must appear near.
-const CONTEXT: &str =
-    r"(?:API\s+Error|HTTP\s*Error|HTTPError|request\s+failed|codex|claude|Anthropic|OpenAI|TypeError)";
+const CONTEXT: &str = r"(?:API\s+Error|HTTP\s*Error|HTTPError|request\s+failed|codex|claude|Anthropic|OpenAI|TypeError)";
 
 /// How far apart, in bytes, a context marker and a keyword may be.
 const NEAR: usize = 200;
@@ -136,17 +138,23 @@ static KEYWORD_HINT: LazyLock<regex::bytes::Regex> =
 /// A word every context marker contains. Like the markers, it has no word
 /// boundaries; `api` and `request` need the space (or line end) that follows
 /// them in `API Error` and `request failed`.
-static CONTEXT_HINT: LazyLock<regex::bytes::Regex> =
-    LazyLock::new(|| ascii(r"api(?:\s|$)|http|request(?:\s|$)|codex|claude|anthropic|openai|typeerror"));
+static CONTEXT_HINT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    ascii(r"api(?:\s|$)|http|request(?:\s|$)|codex|claude|anthropic|openai|typeerror")
+});
 
 /// A word every pattern that needs no context contains.
-static STANDALONE_HINT: LazyLock<regex::bytes::Regex> = LazyLock::new(|| ascii(r"overloaded|429|etimedout"));
+static STANDALONE_HINT: LazyLock<regex::bytes::Regex> =
+    LazyLock::new(|| ascii(r"overloaded|429|etimedout"));
 
 static CONTEXT_RE: LazyLock<regex::bytes::Regex> = LazyLock::new(|| ascii(CONTEXT));
 
 /// Patterns in priority order: the first that matches a window decides its class.
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
-    let p = |keyword: &str, needs, class| Pattern { keyword: ascii(keyword), needs, class };
+    let p = |keyword: &str, needs, class| Pattern {
+        keyword: ascii(keyword),
+        needs,
+        class,
+    };
     vec![
         p(r"API\s+Error:\s*Overloaded", Needs::Nothing, 0),
         p(r"overloaded_error|\b529\b", Needs::ContextBefore, 0),
@@ -155,28 +163,40 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         p(r"rate_limit_error", Needs::ContextBefore, 1),
         p(r"\b5(?:00|02|03|04)\b", Needs::ContextNear, 2),
         p(r"fetch\s+failed", Needs::ContextNear, 2),
-        p(r"(?:request|connection)\s+(?:timed\s+out|timeout)", Needs::ContextNear, 3),
+        p(
+            r"(?:request|connection)\s+(?:timed\s+out|timeout)",
+            Needs::ContextNear,
+            3,
+        ),
         p(r"\bETIMEDOUT\b", Needs::Nothing, 3),
     ]
 });
 
-static PROVIDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(claude|anthropic|codex|openai)\b").expect("provider pattern"));
+static PROVIDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(claude|anthropic|codex|openai)\b").expect("provider pattern")
+});
 
 /// The class of the first pattern, in priority order, that matches `window`.
 fn classify_window(window: &str) -> Option<&'static Class> {
     let window = window.as_bytes();
-    let contexts: Vec<(usize, usize)> = CONTEXT_RE.find_iter(window).map(|m| (m.start(), m.end())).collect();
+    let contexts: Vec<(usize, usize)> = CONTEXT_RE
+        .find_iter(window)
+        .map(|m| (m.start(), m.end()))
+        .collect();
     PATTERNS
         .iter()
         .find(|pattern| {
-            pattern.keyword.find_iter(window).any(|k| match pattern.needs {
-                Needs::Nothing => true,
-                Needs::ContextBefore => contexts.iter().any(|&(_, end)| end <= k.start()),
-                Needs::ContextNear => contexts.iter().any(|&(start, end)| {
-                    (end <= k.start() && k.start() - end <= NEAR) || (k.end() <= start && start - k.end() <= NEAR)
-                }),
-            })
+            pattern
+                .keyword
+                .find_iter(window)
+                .any(|k| match pattern.needs {
+                    Needs::Nothing => true,
+                    Needs::ContextBefore => contexts.iter().any(|&(_, end)| end <= k.start()),
+                    Needs::ContextNear => contexts.iter().any(|&(start, end)| {
+                        (end <= k.start() && k.start() - end <= NEAR)
+                            || (k.end() <= start && start - k.end() <= NEAR)
+                    }),
+                })
         })
         .map(|pattern| &CLASSES[pattern.class])
 }
@@ -216,10 +236,14 @@ fn stable_text(s: &str) -> String {
 impl Classifier for ApiErrors {
     fn classify(job: &Job, config: &Config) -> Result<Vec<Finding>, RuleError> {
         if config.window_lines == 0 {
-            return Err(RuleError::InvalidConfig("window_lines must be at least 1".into()));
+            return Err(RuleError::InvalidConfig(
+                "window_lines must be at least 1".into(),
+            ));
         }
         if config.window_max_chars == 0 {
-            return Err(RuleError::InvalidConfig("window_max_chars must be at least 1".into()));
+            return Err(RuleError::InvalidConfig(
+                "window_max_chars must be at least 1".into(),
+            ));
         }
         let mut lines: Vec<(u32, &str)> = job.lines().map(|(n, l)| (n, l.trim())).collect();
         if config.tail_lines > 0 && lines.len() > config.tail_lines {
@@ -239,7 +263,10 @@ impl Classifier for ApiErrors {
         // first hit is therefore the latest occurrence, in its tightest window.
         for start in (0..lines.len()).rev() {
             let line = lines[start].1.as_bytes();
-            hints[start] = (KEYWORD_HINT.is_match(line), CONTEXT_HINT.is_match(line) || STANDALONE_HINT.is_match(line));
+            hints[start] = (
+                KEYWORD_HINT.is_match(line),
+                CONTEXT_HINT.is_match(line) || STANDALONE_HINT.is_match(line),
+            );
             if line.is_empty() {
                 continue;
             }
@@ -249,10 +276,21 @@ impl Classifier for ApiErrors {
                     continue;
                 }
                 let part = &lines[start..start + size];
-                let joined = part.iter().map(|(_, l)| *l).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+                let joined = part
+                    .iter()
+                    .map(|(_, l)| *l)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 let window = tail_chars(&joined, config.window_max_chars);
-                let Some(class) = classify_window(window) else { continue };
-                let last = part.iter().rev().find(|(_, l)| !l.is_empty()).map_or(part[0].0, |(n, _)| *n);
+                let Some(class) = classify_window(window) else {
+                    continue;
+                };
+                let last = part
+                    .iter()
+                    .rev()
+                    .find(|(_, l)| !l.is_empty())
+                    .map_or(part[0].0, |(n, _)| *n);
                 return Ok(vec![finding(job, class, part[0].0, last, window)]);
             }
         }
@@ -263,7 +301,11 @@ impl Classifier for ApiErrors {
 fn finding(job: &Job, class: &Class, first: u32, last: u32, window: &str) -> Finding {
     let snippet = head_chars(window, 240);
     let provider = PROVIDER.captures(window).map(|c| c[1].to_lowercase());
-    let lines = if first == last { format!("line {first}") } else { format!("lines {first}-{last}") };
+    let lines = if first == last {
+        format!("line {first}")
+    } else {
+        format!("lines {first}-{last}")
+    };
     let mut f = Finding::new(class.kind, Severity::Medium, class.title)
         .message(format!(
             "{} at {lines} of {}: {}. This is the most recent API error in the output.",
@@ -271,7 +313,11 @@ fn finding(job: &Job, class: &Class, first: u32, last: u32, window: &str) -> Fin
             job.source,
             head_chars(window, 160)
         ))
-        .fingerprint(fingerprint(&[ApiErrors::ID, class.kind, &stable_text(tail_chars(window, 120))]))
+        .fingerprint(fingerprint(&[
+            ApiErrors::ID,
+            class.kind,
+            &stable_text(tail_chars(window, 120)),
+        ]))
         .evidence(Evidence::at_lines(job, first, last, snippet))
         .data(json!({
             "class": class.name,
@@ -302,18 +348,39 @@ mod tests {
     #[test]
     fn each_class_with_context() {
         assert_eq!(kind("API Error: Overloaded").as_deref(), Some(OVERLOADED));
-        assert_eq!(kind("claude: API Error: 429 rate limited").as_deref(), Some(RATE_LIMIT));
-        assert_eq!(kind("HTTP 429 Too Many Requests").as_deref(), Some(RATE_LIMIT));
-        assert_eq!(kind("OpenAI request failed with status 503").as_deref(), Some(NETWORK));
+        assert_eq!(
+            kind("claude: API Error: 429 rate limited").as_deref(),
+            Some(RATE_LIMIT)
+        );
+        assert_eq!(
+            kind("HTTP 429 Too Many Requests").as_deref(),
+            Some(RATE_LIMIT)
+        );
+        assert_eq!(
+            kind("OpenAI request failed with status 503").as_deref(),
+            Some(NETWORK)
+        );
         assert_eq!(kind("TypeError: fetch failed").as_deref(), Some(NETWORK));
-        assert_eq!(kind("codex: request timed out after 600s").as_deref(), Some(TIMEOUT));
-        assert_eq!(kind("connect ETIMEDOUT 10.0.0.1:443").as_deref(), Some(TIMEOUT));
+        assert_eq!(
+            kind("codex: request timed out after 600s").as_deref(),
+            Some(TIMEOUT)
+        );
+        assert_eq!(
+            kind("connect ETIMEDOUT 10.0.0.1:443").as_deref(),
+            Some(TIMEOUT)
+        );
     }
 
     #[test]
     fn keywords_without_context_are_not_api_errors() {
-        assert_eq!(kind("10.0.0.7 - - [20/Nov/2026] \"GET /health HTTP/1.1\" 503 12"), None);
-        assert_eq!(kind("test_request_timed_out ... ok\nconnection timed out while waiting for db"), None);
+        assert_eq!(
+            kind("10.0.0.7 - - [20/Nov/2026] \"GET /health HTTP/1.1\" 503 12"),
+            None
+        );
+        assert_eq!(
+            kind("test_request_timed_out ... ok\nconnection timed out while waiting for db"),
+            None
+        );
         assert_eq!(kind("fetch failed: npm registry unreachable"), None);
         assert_eq!(kind("Processed 429 files"), None);
     }
@@ -328,7 +395,9 @@ mod tests {
 
     #[test]
     fn latest_occurrence_wins() {
-        let findings = run("API Error: Overloaded\nretrying\nAnthropic API error 500 Internal Server Error\ndone");
+        let findings = run(
+            "API Error: Overloaded\nretrying\nAnthropic API error 500 Internal Server Error\ndone",
+        );
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].kind, NETWORK);
         assert_eq!(findings[0].evidence[0].locator, "L3");
@@ -340,35 +409,56 @@ mod tests {
         let gap = "x ".repeat(120);
         assert_eq!(kind(&format!("claude said {gap} then 503")), None);
         assert_eq!(kind(&format!("503 {gap} claude")), None);
-        assert_eq!(kind("503 from upstream, said claude").as_deref(), Some(NETWORK));
-        assert_eq!(kind(&format!("claude said {gap} then 429")).as_deref(), Some(RATE_LIMIT));
+        assert_eq!(
+            kind("503 from upstream, said claude").as_deref(),
+            Some(NETWORK)
+        );
+        assert_eq!(
+            kind(&format!("claude said {gap} then 429")).as_deref(),
+            Some(RATE_LIMIT)
+        );
         assert_eq!(kind("429 then claude"), None);
     }
 
     #[test]
     fn markers_inside_longer_words_still_count() {
         // The context markers carry no word boundaries; the line hints must not add any.
-        assert_eq!(kind("ClientHTTPError: 503 Service Unavailable").as_deref(), Some(NETWORK));
+        assert_eq!(
+            kind("ClientHTTPError: 503 Service Unavailable").as_deref(),
+            Some(NETWORK)
+        );
         assert_eq!(kind("subrequest failed: 502").as_deref(), Some(NETWORK));
         assert_eq!(kind("GraphAPI Error: 429").as_deref(), Some(RATE_LIMIT));
     }
 
     #[test]
     fn markers_and_keywords_split_over_lines_are_still_found() {
-        assert_eq!(kind("the request\nfailed with 503").as_deref(), Some(NETWORK));
-        assert_eq!(kind("HTTP 429 Too Many\nRequests").as_deref(), Some(RATE_LIMIT));
+        assert_eq!(
+            kind("the request\nfailed with 503").as_deref(),
+            Some(NETWORK)
+        );
+        assert_eq!(
+            kind("HTTP 429 Too Many\nRequests").as_deref(),
+            Some(RATE_LIMIT)
+        );
         assert_eq!(kind("claude:\nfetch\nfailed").as_deref(), Some(NETWORK));
     }
 
     #[test]
     fn overloaded_outranks_other_classes_in_one_window() {
-        assert_eq!(kind("API Error: Overloaded (HTTP 529) request timed out").as_deref(), Some(OVERLOADED));
+        assert_eq!(
+            kind("API Error: Overloaded (HTTP 529) request timed out").as_deref(),
+            Some(OVERLOADED)
+        );
     }
 
     #[test]
     fn long_windows_keep_their_tail() {
         let noise = "x".repeat(1000);
-        assert_eq!(kind(&format!("{noise} claude API Error: 429")).as_deref(), Some(RATE_LIMIT));
+        assert_eq!(
+            kind(&format!("{noise} claude API Error: 429")).as_deref(),
+            Some(RATE_LIMIT)
+        );
     }
 
     #[test]
@@ -383,8 +473,15 @@ mod tests {
     #[test]
     fn tail_lines_limits_the_scan() {
         let text = "API Error: Overloaded\nok\nok\nok";
-        let config = Config { tail_lines: 2, ..Config::default() };
-        assert!(ApiErrors::classify(&Job::from_text("j", text), &config).unwrap().is_empty());
+        let config = Config {
+            tail_lines: 2,
+            ..Config::default()
+        };
+        assert!(
+            ApiErrors::classify(&Job::from_text("j", text), &config)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

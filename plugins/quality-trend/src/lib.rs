@@ -30,7 +30,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { threshold_percent: 10.0, min_snapshots: 3 }
+        Config {
+            threshold_percent: 10.0,
+            min_snapshots: 3,
+        }
     }
 }
 
@@ -40,10 +43,14 @@ impl Rule for QualityTrend {
     type Config = Config;
     const ID: &'static str = "quality-trend";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const DESCRIPTION: &'static str =
-        "Lint and type-error counts degrading, improving or stagnant across a repository's snapshots";
-    const KINDS: &'static [&'static str] =
-        &[LINT_DEGRADING, TYPE_DEGRADING, LINT_IMPROVING, TYPE_IMPROVING, STAGNANT];
+    const DESCRIPTION: &'static str = "Lint and type-error counts degrading, improving or stagnant across a repository's snapshots";
+    const KINDS: &'static [&'static str] = &[
+        LINT_DEGRADING,
+        TYPE_DEGRADING,
+        LINT_IMPROVING,
+        TYPE_IMPROVING,
+        STAGNANT,
+    ];
 }
 
 #[derive(Clone, Copy)]
@@ -80,7 +87,9 @@ impl Metric {
             Metric::Lint => snapshot.signals.lint.as_ref(),
             Metric::Types => snapshot.signals.types.as_ref(),
         };
-        signal.map(|s| s.top_files.iter().take(3).map(|f| f.path.clone()).collect()).unwrap_or_default()
+        signal
+            .map(|s| s.top_files.iter().take(3).map(|f| f.path.clone()).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -106,8 +115,10 @@ impl Deriver for QualityTrend {
 }
 
 fn judge(series: &[Snapshot], metric: Metric, config: &Config) -> Option<Finding> {
-    let with_metric: Vec<(&Snapshot, u64)> =
-        series.iter().filter_map(|s| metric.count(s).map(|c| (s, c))).collect();
+    let with_metric: Vec<(&Snapshot, u64)> = series
+        .iter()
+        .filter_map(|s| metric.count(s).map(|c| (s, c)))
+        .collect();
     if with_metric.len() < config.min_snapshots {
         return None;
     }
@@ -137,9 +148,16 @@ fn judge(series: &[Snapshot], metric: Metric, config: &Config) -> Option<Finding
     };
 
     let repo = &newest.repo;
-    let change_text =
-        if change.is_finite() { format!("{change:+.1}%") } else { "up from zero".to_owned() };
-    let size_text = if change.is_finite() { format!("{:.1}%", change.abs()) } else { "from zero".to_owned() };
+    let change_text = if change.is_finite() {
+        format!("{change:+.1}%")
+    } else {
+        "up from zero".to_owned()
+    };
+    let size_text = if change.is_finite() {
+        format!("{:.1}%", change.abs())
+    } else {
+        "from zero".to_owned()
+    };
     let message = format!(
         "{} in {repo} {direction}: {from} to {to} ({change_text}) across {} snapshots, {} to {} \
          (threshold {}%).",
@@ -151,14 +169,25 @@ fn judge(series: &[Snapshot], metric: Metric, config: &Config) -> Option<Finding
     );
     let title = match kind {
         STAGNANT => format!("{} in {repo} are not moving ({from} → {to})", metric.noun()),
-        _ => format!("{} in {repo} {direction} {size_text} ({from} → {to})", metric.noun()),
+        _ => format!(
+            "{} in {repo} {direction} {size_text} ({from} → {to})",
+            metric.noun()
+        ),
     };
     let pointer = format!("/signals/{}/count", metric.name());
     let mut finding = Finding::new(kind, severity, title)
         .message(message)
         .fingerprint(fingerprint(&[QualityTrend::ID, kind, repo, metric.name()]))
-        .evidence(Evidence::at_pointer(oldest, &pointer, format!("{} count {from} at {}", metric.name(), oldest.observed_at)))
-        .evidence(Evidence::at_pointer(newest, &pointer, format!("{} count {to} at {}", metric.name(), newest.observed_at)))
+        .evidence(Evidence::at_pointer(
+            oldest,
+            &pointer,
+            format!("{} count {from} at {}", metric.name(), oldest.observed_at),
+        ))
+        .evidence(Evidence::at_pointer(
+            newest,
+            &pointer,
+            format!("{} count {to} at {}", metric.name(), newest.observed_at),
+        ))
         .data(json!({
             "metric": metric.name(),
             "oldest_count": from,
@@ -171,7 +200,11 @@ fn judge(series: &[Snapshot], metric: Metric, config: &Config) -> Option<Finding
         }));
 
     let top = metric.top_files(newest);
-    let top_text = if top.is_empty() { String::new() } else { format!(": {}", top.join(", ")) };
+    let top_text = if top.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", top.join(", "))
+    };
     finding = match kind {
         STAGNANT => finding
             .action(format!(
@@ -200,7 +233,10 @@ mod tests {
     fn snap(at: &str, lint: Option<u64>, types: Option<u64>) -> Snapshot {
         let mut signals = serde_json::Map::new();
         if let Some(c) = lint {
-            signals.insert("lint".into(), json!({"count": c, "top_files": [{"path": "src/a.py", "count": 3}]}));
+            signals.insert(
+                "lint".into(),
+                json!({"count": c, "top_files": [{"path": "src/a.py", "count": 3}]}),
+            );
         }
         if let Some(c) = types {
             signals.insert("types".into(), json!({"count": c}));
@@ -210,40 +246,71 @@ mod tests {
     }
 
     fn kinds(series: &[Snapshot], config: &Config) -> Vec<String> {
-        QualityTrend::derive(series, config).unwrap().into_iter().map(|f| f.kind).collect()
+        QualityTrend::derive(series, config)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.kind)
+            .collect()
     }
 
     #[test]
     fn degrading_and_improving() {
-        let series = [snap("t1", Some(100), Some(50)), snap("t2", Some(105), Some(48)), snap("t3", Some(111), Some(44))];
-        assert_eq!(kinds(&series, &Config::default()), [LINT_DEGRADING, TYPE_IMPROVING]);
+        let series = [
+            snap("t1", Some(100), Some(50)),
+            snap("t2", Some(105), Some(48)),
+            snap("t3", Some(111), Some(44)),
+        ];
+        assert_eq!(
+            kinds(&series, &Config::default()),
+            [LINT_DEGRADING, TYPE_IMPROVING]
+        );
     }
 
     #[test]
     fn ten_percent_exactly_is_stagnant() {
-        let series = [snap("t1", Some(100), Some(100)), snap("t2", Some(300), None), snap("t3", Some(110), Some(90))];
+        let series = [
+            snap("t1", Some(100), Some(100)),
+            snap("t2", Some(300), None),
+            snap("t3", Some(110), Some(90)),
+        ];
         // Only two snapshots carry types: no judgement on types at all.
         assert_eq!(kinds(&series, &Config::default()), [STAGNANT]);
     }
 
     #[test]
     fn fewer_than_three_snapshots_say_nothing() {
-        let series = [snap("t1", Some(10), Some(10)), snap("t2", Some(90), Some(90))];
+        let series = [
+            snap("t1", Some(10), Some(10)),
+            snap("t2", Some(90), Some(90)),
+        ];
         assert!(kinds(&series, &Config::default()).is_empty());
     }
 
     #[test]
     fn threshold_and_minimum_are_configurable() {
         let series = [snap("t1", Some(100), None), snap("t2", Some(104), None)];
-        let config = Config { threshold_percent: 3.0, min_snapshots: 2 };
+        let config = Config {
+            threshold_percent: 3.0,
+            min_snapshots: 2,
+        };
         assert_eq!(kinds(&series, &config), [LINT_DEGRADING]);
-        let bad = Config { threshold_percent: -1.0, ..Config::default() };
-        assert!(matches!(QualityTrend::derive(&series, &bad), Err(RuleError::InvalidConfig(_))));
+        let bad = Config {
+            threshold_percent: -1.0,
+            ..Config::default()
+        };
+        assert!(matches!(
+            QualityTrend::derive(&series, &bad),
+            Err(RuleError::InvalidConfig(_))
+        ));
     }
 
     #[test]
     fn from_zero() {
-        let series = [snap("t1", Some(0), Some(0)), snap("t2", Some(0), Some(0)), snap("t3", Some(4), Some(0))];
+        let series = [
+            snap("t1", Some(0), Some(0)),
+            snap("t2", Some(0), Some(0)),
+            snap("t3", Some(4), Some(0)),
+        ];
         let findings = QualityTrend::derive(&series, &Config::default()).unwrap();
         assert_eq!(findings[0].kind, LINT_DEGRADING);
         assert_eq!(findings[0].data["change_percent"], serde_json::Value::Null);
@@ -252,13 +319,31 @@ mod tests {
 
     #[test]
     fn evidence_points_at_oldest_and_newest_and_fingerprint_ignores_counts() {
-        let a = [snap("t1", Some(100), None), snap("t2", Some(120), None), snap("t3", Some(130), None)];
-        let b = [snap("t1", Some(100), None), snap("t2", Some(120), None), snap("t4", Some(180), None)];
+        let a = [
+            snap("t1", Some(100), None),
+            snap("t2", Some(120), None),
+            snap("t3", Some(130), None),
+        ];
+        let b = [
+            snap("t1", Some(100), None),
+            snap("t2", Some(120), None),
+            snap("t4", Some(180), None),
+        ];
         let fa = &QualityTrend::derive(&a, &Config::default()).unwrap()[0];
         let fb = &QualityTrend::derive(&b, &Config::default()).unwrap()[0];
         assert_eq!(fa.fingerprint, fb.fingerprint);
-        let locs: Vec<_> = fa.evidence.iter().map(|e| (e.source.as_str(), e.locator.as_str())).collect();
-        assert_eq!(locs, [("t1.json", "/signals/lint/count"), ("t3.json", "/signals/lint/count")]);
+        let locs: Vec<_> = fa
+            .evidence
+            .iter()
+            .map(|e| (e.source.as_str(), e.locator.as_str()))
+            .collect();
+        assert_eq!(
+            locs,
+            [
+                ("t1.json", "/signals/lint/count"),
+                ("t3.json", "/signals/lint/count")
+            ]
+        );
         assert_eq!(fa.data["change_percent"], 30.0);
         assert!(fa.actions[0].contains("src/a.py"), "{:?}", fa.actions);
     }

@@ -21,26 +21,41 @@ impl Rule for SandboxProbe {
 
 impl Classifier for SandboxProbe {
     fn classify(job: &Job, _: &Config) -> Result<Vec<Finding>, RuleError> {
-        let passwd = std::fs::read_to_string("/etc/passwd").map(|s| s.len()).map_err(|e| e.to_string());
-        let root = std::fs::read_dir("/").map(|d| d.count()).map_err(|e| e.to_string());
-        let cwd_file = std::fs::read_to_string(&job.source).map(|s| s.len()).map_err(|e| e.to_string());
+        let passwd = std::fs::read_to_string("/etc/passwd")
+            .map(|s| s.len())
+            .map_err(|e| e.to_string());
+        let root = std::fs::read_dir("/")
+            .map(|d| d.count())
+            .map_err(|e| e.to_string());
+        let cwd_file = std::fs::read_to_string(&job.source)
+            .map(|s| s.len())
+            .map_err(|e| e.to_string());
         let home = std::env::var("HOME").ok();
         let vars: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
         let args: Vec<String> = std::env::args().collect();
-        let socket = std::net::TcpStream::connect("127.0.0.1:80").map(|_| ()).map_err(|e| e.to_string());
+        let socket = std::net::TcpStream::connect("127.0.0.1:80")
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         println!("probe ran on {}", job.source);
         log(LogLevel::Info, "probe finished");
-        Ok(vec![Finding::new("probe/report", Severity::Info, "What the sandbox let through").data(json!({
-            "passwd_bytes": passwd.as_ref().ok(),
-            "passwd_error": passwd.err(),
-            "root_entries": root.as_ref().ok(),
-            "root_error": root.err(),
-            "input_file_bytes": cwd_file.ok(),
-            "home": home,
-            "env_vars": vars,
-            "args": args,
-            "socket_connected": socket.is_ok(),
-        }))])
+        Ok(vec![
+            Finding::new(
+                "probe/report",
+                Severity::Info,
+                "What the sandbox let through",
+            )
+            .data(json!({
+                "passwd_bytes": passwd.as_ref().ok(),
+                "passwd_error": passwd.err(),
+                "root_entries": root.as_ref().ok(),
+                "root_error": root.err(),
+                "input_file_bytes": cwd_file.ok(),
+                "home": home,
+                "env_vars": vars,
+                "args": args,
+                "socket_connected": socket.is_ok(),
+            })),
+        ])
     }
 }
 
