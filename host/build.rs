@@ -3,9 +3,11 @@
 //! configuration) and the test guests in `tests/guests/` (hostile or probing
 //! rules the integration tests load by path).
 //!
-//! Each crate is built with a nested `cargo build --target wasm32-wasip2`, one
-//! crate per invocation so that SDK features never unify across rules, into a
-//! target directory of its own so the outer build's lock is never contended.
+//! Each built-in rule is built with a nested `cargo build --target
+//! wasm32-wasip2`, one crate per invocation so that SDK features never unify
+//! across rules; the test guests are built together, in one invocation, as
+//! what they share does not matter. Both go into a target directory of their
+//! own so the outer build's lock is never contended.
 
 use std::{
     env, fs,
@@ -37,7 +39,7 @@ fn main() {
          pub const BUILTIN_COMPONENTS: &[(&str, &[u8])] = &[\n",
     );
     for name in &plugins {
-        let wasm = build_component(&root, &target_dir, name);
+        let wasm = build_components(&root, &target_dir, std::slice::from_ref(name)).remove(0);
         builtin.push_str(&format!(
             "    ({name:?}, include_bytes!({:?})),\n",
             wasm.display().to_string()
@@ -47,9 +49,13 @@ fn main() {
     fs::write(out_dir.join("builtin.rs"), builtin).unwrap();
 
     let mut guest_paths = String::new();
-    for name in &guests {
-        let wasm = build_component(&root, &target_dir, name);
-        guest_paths.push_str(&format!("{name}={}\n", wasm.display()));
+    if !guests.is_empty() {
+        for (name, wasm) in guests
+            .iter()
+            .zip(build_components(&root, &target_dir, &guests))
+        {
+            guest_paths.push_str(&format!("{name}={}\n", wasm.display()));
+        }
     }
     // Read by the integration tests (env!("AUGUR_TEST_GUESTS")).
     let list = out_dir.join("test-guests.txt");
@@ -71,7 +77,9 @@ fn crates_in(dir: &Path) -> Vec<String> {
     names
 }
 
-fn build_component(root: &Path, target_dir: &Path, name: &str) -> PathBuf {
+/// Builds the crates `names` in one cargo invocation and returns their
+/// component files, in the same order.
+fn build_components(root: &Path, target_dir: &Path, names: &[String]) -> Vec<PathBuf> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
@@ -83,11 +91,12 @@ fn build_component(root: &Path, target_dir: &Path, name: &str) -> PathBuf {
             TARGET,
             "--profile",
             PROFILE,
-            "-p",
-            name,
         ])
         .arg("--target-dir")
         .arg(target_dir);
+    for name in names {
+        cmd.args(["-p", name]);
+    }
     // The outer build's flags are for the host, not for wasm.
     for var in [
         "RUSTFLAGS",
@@ -97,23 +106,31 @@ fn build_component(root: &Path, target_dir: &Path, name: &str) -> PathBuf {
     ] {
         cmd.env_remove(var);
     }
+    let list = names.join(", ");
     let status = cmd
         .status()
-        .unwrap_or_else(|e| panic!("running cargo to build {name}: {e}"));
+        .unwrap_or_else(|e| panic!("running cargo to build {list}: {e}"));
     if !status.success() {
         panic!(
-            "building the `{name}` component for {TARGET} failed (see the output above).\n\
+            "building {list} for {TARGET} failed (see the output above).\n\
              If the target is missing, install it with: rustup target add {TARGET}"
         );
     }
-    let wasm = target_dir
-        .join(TARGET)
-        .join(PROFILE)
-        .join(format!("{}.wasm", name.replace('-', "_")));
-    assert!(
-        wasm.is_file(),
-        "cargo built {name} but {} is missing",
-        wasm.display()
-    );
-    wasm
+    let out = target_dir.join(TARGET).join(PROFILE);
+    names
+        .iter()
+        .map(|name| {
+            // A library (a rule) is named with underscores; a binary keeps its name.
+            [name.replace('-', "_"), name.clone()]
+                .into_iter()
+                .map(|stem| out.join(format!("{stem}.wasm")))
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "cargo built {name} but no {name}.wasm is in {}",
+                        out.display()
+                    )
+                })
+        })
+        .collect()
 }

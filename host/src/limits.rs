@@ -27,9 +27,11 @@ pub struct Limits {
     /// ~1.2 billion per MB; the default leaves four times that.
     pub fuel_per_mib: u64,
     /// Fuel charged for every call from the rule into the host (its `log`
-    /// function, WASI's stdout and stderr, clocks and randomness), plus one
-    /// unit per byte the rule writes to its log, so a loop of host calls runs
-    /// out of fuel like any other loop.
+    /// function, WASI's stdout and stderr, clocks and randomness, growing
+    /// memory), plus one unit per byte the rule writes to its log, so a loop
+    /// of host calls runs out of fuel like any other loop. The default is
+    /// about what a WASI stdout write costs the host in time (~15 µs), priced
+    /// as guest instructions; an honest rule makes a few hundred host calls.
     pub host_call_fuel: u64,
     /// Wall-clock time a call may take, in milliseconds, before scaling: the
     /// backstop when fuel alone does not stop a call (a stalled machine, time
@@ -62,7 +64,7 @@ impl Default for Limits {
         Limits {
             fuel: 20_000_000_000,
             fuel_per_mib: 5_000_000_000,
-            host_call_fuel: 10_000,
+            host_call_fuel: 200_000,
             wall_time_ms: 10_000,
             wall_time_ms_per_mib: 1_000,
             memory_mib: 256,

@@ -53,6 +53,11 @@ impl Buffer {
             return;
         }
         self.received += data.len() as u64;
+        if self.bytes.len() >= self.cap {
+            // Full: count what is dropped without copying it.
+            self.dropped += data.len() as u64;
+            return;
+        }
         let at_line_start = self.bytes.last().is_none_or(|b| *b == b'\n');
         let mut pending = Vec::new();
         if self.current != Some(stream) || at_line_start {
@@ -62,11 +67,12 @@ impl Buffer {
             pending.extend_from_slice(format!("[{stream}] ").as_bytes());
             self.current = Some(stream);
         }
-        pending.extend_from_slice(data);
-        let room = self.cap.saturating_sub(self.bytes.len());
+        let room = self.cap - self.bytes.len();
+        let data_kept = data.len().min(room.saturating_sub(pending.len()));
+        pending.extend_from_slice(&data[..data_kept]);
         let kept = pending.len().min(room);
         self.bytes.extend_from_slice(&pending[..kept]);
-        self.dropped += (pending.len() - kept) as u64;
+        self.dropped += (pending.len() - kept + data.len() - data_kept) as u64;
     }
 }
 

@@ -91,7 +91,7 @@ fn render_text(report: &Report) -> String {
         by_input.entry(&f.input).or_default().push(f);
     }
     for (input, mut findings) in by_input {
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let _ = writeln!(out, "{bold}{input}{bold:#}");
         for f in findings {
             let sev = severity_style(f.severity);

@@ -142,26 +142,22 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
             wall_time_ms: None,
         };
         let mut wall = std::time::Duration::ZERO;
-        let mut calls: Vec<(&InputView, Box<dyn Fn() -> CallOutcome + '_>)> = Vec::new();
+        let mut calls: Vec<(&InputView, Call)> = Vec::new();
         if rule.component.is_deriver() {
-            for (series, view) in wit_series.iter().zip(&series_views) {
-                calls.push((
-                    view,
-                    Box::new(move || {
-                        sandbox.derive(&rule.component, &rule.limits, series, &rule.config)
-                    }),
-                ));
-            }
+            calls.extend(
+                series_views
+                    .iter()
+                    .zip(&wit_series)
+                    .map(|(v, s)| (v, Call::Derive(s))),
+            );
         }
         if rule.component.is_classifier() {
-            for (job, view) in wit_jobs.iter().zip(&job_views) {
-                calls.push((
-                    view,
-                    Box::new(move || {
-                        sandbox.classify(&rule.component, &rule.limits, job, &rule.config)
-                    }),
-                ));
-            }
+            calls.extend(
+                job_views
+                    .iter()
+                    .zip(&wit_jobs)
+                    .map(|(v, j)| (v, Call::Classify(j))),
+            );
         }
         for (view, call) in calls {
             if sandbox.is_interrupted() {
@@ -174,7 +170,15 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
                 report.stats.rules.push(stats);
                 break 'rules;
             }
-            let outcome = call();
+            tracing::debug!(rule = %rule.id, input = view.name(), "calling the rule");
+            let outcome = match call {
+                Call::Derive(series) => {
+                    sandbox.derive(&rule.component, &rule.limits, series, &rule.config)
+                }
+                Call::Classify(job) => {
+                    sandbox.classify(&rule.component, &rule.limits, job, &rule.config)
+                }
+            };
             wall += outcome.usage.wall_time;
             if matches!(outcome.result, Err(CallError::Interrupted)) {
                 report.interrupted = Some(Interruption {
@@ -203,6 +207,12 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
     }
     report.sort();
     report
+}
+
+/// One call a rule is to make.
+enum Call<'a> {
+    Derive(&'a [contract::WitSnapshot]),
+    Classify(&'a contract::JobOutput),
 }
 
 fn collect(

@@ -109,6 +109,9 @@ impl Sandbox {
         config.consume_fuel(true);
         config.epoch_interruption(true);
         config.max_wasm_stack(stack_bytes);
+        // Never used (calls are synchronous), but wasmtime requires it to be
+        // at least the wasm stack.
+        config.async_stack_size(stack_bytes.max(2 << 20) + (1 << 20));
         let engine = Engine::new(&config)
             .map_err(anyhow::Error::from)
             .context("creating the wasmtime engine")?;
@@ -161,7 +164,8 @@ impl Sandbox {
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         let component = Component::new(&set.engine, bytes).map_err(|e| {
             let detail = format!("{e:#}");
-            if detail.contains("unexpected end") {
+            // A cut file ends early, or its sections claim more bytes than it has.
+            if detail.contains("unexpected end") || detail.contains("out of bounds (bound =") {
                 LoadError::Truncated {
                     len: bytes.len(),
                     detail,
@@ -463,6 +467,8 @@ pub enum LoadError {
     NotARule { exports: Vec<String> },
     #[error("cannot be linked: {0}")]
     Link(String),
+    #[error("no engine for its limits: {0}")]
+    Engine(String),
 }
 
 impl LoadError {
@@ -498,6 +504,7 @@ impl LoadError {
             LoadError::Link(_) => {
                 "a rule may import only WASI 0.2 and augur:rules/host; remove the other imports from the rule".into()
             }
+            LoadError::Engine(_) => "an augur fault: please report it with the pack's [limits]".into(),
         }
     }
 }

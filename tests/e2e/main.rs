@@ -1,6 +1,7 @@
 //! End-to-end tests of the `augur` binary: one test binary for the whole
 //! suite, so it compiles once.
 
+mod adversarial;
 mod cli;
 mod fixtures;
 mod sandbox;

@@ -101,3 +101,56 @@ pub fn write_pack(dir: &Path, manifest: &str) -> PathBuf {
     std::fs::write(&path, manifest).unwrap();
     path
 }
+
+/// Runs `augur` with `args` at the repository root and returns its output and
+/// the peak resident memory of the process, in KiB (from `wait4`).
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4 below"
+)]
+pub fn augur_measured(args: &[&str]) -> (Output, u64) {
+    let mut child = Command::new(augur_bin())
+        .args(args)
+        .current_dir(root())
+        .env_remove("AUGUR_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running augur");
+    let stdout = read_in_background(child.stdout.take().unwrap());
+    let stderr = read_in_background(child.stderr.take().unwrap());
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills in; the child is ours
+    // and is reaped only here.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(
+        reaped,
+        pid,
+        "wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    let output = Output {
+        status: code,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    (output, usage.ru_maxrss as u64)
+}
+
+fn read_in_background(
+    mut r: impl std::io::Read + Send + 'static,
+) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        r.read_to_string(&mut s).unwrap();
+        s
+    })
+}
