@@ -630,3 +630,56 @@ fn an_interrupted_or_killed_run_leaves_the_previous_output_whole() {
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
     }
 }
+
+#[test]
+fn fuel_and_deadline_grow_with_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "a line of an ordinary build log, nothing wrong in it\n";
+    let small = dir.path().join("small.log");
+    let large = dir.path().join("large.log");
+    std::fs::write(&small, line).unwrap();
+    // 3.5 MiB: three started MiB past the first.
+    std::fs::write(
+        &large,
+        line.repeat((3 * 1024 * 1024 + 512 * 1024) / line.len()),
+    )
+    .unwrap();
+    let path = write_pack(
+        dir.path(),
+        &guest_rule(
+            "looper",
+            "[rule.limits]\nfuel = 50_000_000\nfuel_per_mib = 10_000_000",
+        ),
+    );
+    let out = augur(&[
+        "run",
+        "--pack",
+        path.to_str().unwrap(),
+        "--jobs",
+        small.to_str().unwrap(),
+        "--jobs",
+        large.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report = out.json();
+    let messages: Vec<String> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", s(&e["input"]), s(&e["message"])))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "{} rule `looper` used all of its 80000000 units of fuel",
+                large.display()
+            ),
+            format!(
+                "{} rule `looper` used all of its 50000000 units of fuel",
+                small.display()
+            ),
+        ]
+    );
+}
