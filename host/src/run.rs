@@ -160,45 +160,46 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
             );
         }
         for (view, call) in calls {
-            if sandbox.is_interrupted() {
-                report.interrupted = Some(Interruption {
-                    completed_calls,
-                    planned_calls,
-                    stopped_rule: None,
-                    stopped_input: None,
-                });
-                report.stats.rules.push(stats);
-                break 'rules;
-            }
-            tracing::debug!(rule = %rule.id, input = view.name(), "calling the rule");
-            let outcome = match call {
-                Call::Derive(series) => {
-                    sandbox.derive(&rule.component, &rule.limits, series, &rule.config)
-                }
-                Call::Classify(job) => {
-                    sandbox.classify(&rule.component, &rule.limits, job, &rule.config)
+            // `Some(input)` when the run was interrupted: the input of the
+            // call that was stopped, if one was running.
+            let stopped: Option<Option<&str>> = if sandbox.is_interrupted() {
+                Some(None)
+            } else {
+                tracing::debug!(rule = %rule.id, input = view.name(), "calling the rule");
+                let outcome = match call {
+                    Call::Derive(series) => {
+                        sandbox.derive(&rule.component, &rule.limits, series, &rule.config)
+                    }
+                    Call::Classify(job) => {
+                        sandbox.classify(&rule.component, &rule.limits, job, &rule.config)
+                    }
+                };
+                wall += outcome.usage.wall_time;
+                if matches!(outcome.result, Err(CallError::Interrupted)) {
+                    Some(Some(view.name()))
+                } else {
+                    completed_calls += 1;
+                    collect(
+                        &mut report,
+                        &mut stats,
+                        rule,
+                        fails_closed(rule.on_error),
+                        view,
+                        outcome,
+                    );
+                    None
                 }
             };
-            wall += outcome.usage.wall_time;
-            if matches!(outcome.result, Err(CallError::Interrupted)) {
+            if let Some(input) = stopped {
                 report.interrupted = Some(Interruption {
                     completed_calls,
                     planned_calls,
-                    stopped_rule: Some(rule.id.clone()),
-                    stopped_input: Some(view.name().to_owned()),
+                    stopped_rule: input.map(|_| rule.id.clone()),
+                    stopped_input: input.map(str::to_owned),
                 });
                 report.stats.rules.push(stats);
                 break 'rules;
             }
-            completed_calls += 1;
-            collect(
-                &mut report,
-                &mut stats,
-                rule,
-                fails_closed(rule.on_error),
-                view,
-                outcome,
-            );
         }
         if options.timings {
             stats.wall_time_ms = Some((wall.as_secs_f64() * 1e6).round() / 1e3);
