@@ -40,6 +40,7 @@
 mod finding;
 mod input;
 mod log;
+pub mod series;
 
 pub use finding::{Evidence, Finding, Severity, fingerprint};
 pub use input::{

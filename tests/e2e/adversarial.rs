@@ -23,9 +23,11 @@ const INPUTS: [&str; 4] = [
     "examples/jobs/codex-timeout.log",
 ];
 
-/// What the built-in rules find on [`INPUTS`] with no hostile rule around.
+/// What the two built-in rules of [`BUILTINS`] find on [`INPUTS`] with no
+/// hostile rule around.
 static BASELINE: LazyLock<Vec<(String, String, String)>> = LazyLock::new(|| {
-    let mut args = vec!["run", "--format", "json"];
+    let (_dir, path) = pack("");
+    let mut args = vec!["run", "--pack", path.to_str().unwrap(), "--format", "json"];
     args.extend(INPUTS);
     let out = augur(&args);
     assert_eq!(out.status, 0, "{}", out.stderr);

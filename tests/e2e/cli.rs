@@ -24,21 +24,28 @@ fn rules_lists_the_builtin_pack() {
         summary,
         [
             ("api-errors".to_string(), serde_json::json!(["jobs"])),
+            ("coverage-gap".to_string(), serde_json::json!(["snapshots"])),
+            ("noop-loop".to_string(), serde_json::json!(["snapshots"])),
             (
                 "quality-trend".to_string(),
                 serde_json::json!(["snapshots"])
-            )
+            ),
+            (
+                "theme-aggregation".to_string(),
+                serde_json::json!(["snapshots"])
+            ),
         ]
     );
+    let quality_trend = &rules[3];
     assert!(
-        rules[1]["kinds"]
+        quality_trend["kinds"]
             .as_array()
             .unwrap()
             .iter()
             .any(|k| k == "quality_trend/stagnant")
     );
     assert_eq!(
-        rules[1]["config_schema"]["properties"]["threshold_percent"]["default"],
+        quality_trend["config_schema"]["properties"]["threshold_percent"]["default"],
         10.0
     );
 
@@ -68,10 +75,16 @@ fn examples_give_the_documented_findings() {
     assert_eq!(
         finding_keys(&report),
         keys(&[
+            ("coverage-gap", "coverage_gap/low_overall", "acme/api"),
+            ("noop-loop", "noop_loop/family_cycling", "acme/api"),
             ("quality-trend", "quality_trend/lint_degrading", "acme/api"),
             ("quality-trend", "quality_trend/stagnant", "acme/api"),
+            ("theme-aggregation", "theme/lint_cluster", "acme/api"),
+            ("theme-aggregation", "theme/lint_cluster", "acme/api"),
+            ("theme-aggregation", "theme/type_cluster", "acme/api"),
             ("quality-trend", "quality_trend/lint_improving", "acme/web"),
             ("quality-trend", "quality_trend/stagnant", "acme/web"),
+            ("theme-aggregation", "theme/lint_cluster", "acme/web"),
             (
                 "api-errors",
                 "api_error/rate_limit",
@@ -85,7 +98,8 @@ fn examples_give_the_documented_findings() {
         ])
     );
     assert_eq!(report["errors"], serde_json::json!([]));
-    let f = &report["findings"][0];
+    let f = &report["findings"][2];
+    assert_eq!(f["rule"], "quality-trend");
     for field in [
         "rule",
         "kind",
@@ -145,7 +159,7 @@ fn text_output_is_plain_when_piped() {
     assert!(out.stdout.starts_with("acme/api\n"), "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("4 findings (1 medium, 2 low, 1 info) · 0 errors"),
+            .contains("10 findings (7 medium, 2 low, 1 info) · 0 errors"),
         "{}",
         out.stdout
     );

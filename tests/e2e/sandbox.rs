@@ -34,8 +34,12 @@ fn run_examples(pack: &str) -> Value {
 
 /// The findings the built-in rules give on the examples, with no hostile rule.
 fn builtin_findings() -> Vec<(String, String, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = pack_with(dir.path(), "");
     let out = augur(&[
         "run",
+        "--pack",
+        &pack,
         "--snapshots",
         "examples/snapshots",
         "--jobs",
