@@ -57,7 +57,9 @@ impl SeenProposal<'_> {
 /// outcome is filled in later. Ordered by first appearance.
 pub fn unique_proposals(series: &[Snapshot]) -> Vec<SeenProposal<'_>> {
     let mut seen: Vec<SeenProposal<'_>> = Vec::new();
-    let mut by_key: HashMap<(Option<&str>, Option<&str>, Option<&str>), usize> = HashMap::new();
+    // (id) or, without one, (family, created_at) → index in `seen`.
+    type Key<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    let mut by_key: HashMap<Key<'_>, usize> = HashMap::new();
     for snapshot in series {
         let observed = unix_seconds(&snapshot.observed_at);
         for (index, proposal) in snapshot.signals.proposals.iter().flatten().enumerate() {
