@@ -24,6 +24,7 @@ fn rules_lists_the_builtin_pack() {
         summary,
         [
             ("api-errors".to_string(), serde_json::json!(["jobs"])),
+            ("calibration".to_string(), serde_json::json!(["snapshots"])),
             ("coverage-gap".to_string(), serde_json::json!(["snapshots"])),
             ("noop-loop".to_string(), serde_json::json!(["snapshots"])),
             (
@@ -36,7 +37,7 @@ fn rules_lists_the_builtin_pack() {
             ),
         ]
     );
-    let quality_trend = &rules[3];
+    let quality_trend = &rules[4];
     assert!(
         quality_trend["kinds"]
             .as_array()
