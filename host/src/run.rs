@@ -114,24 +114,36 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
     let series_views: Vec<InputView> = inputs.series.iter().map(InputView::series).collect();
     let job_views: Vec<InputView> = wit_jobs.iter().map(InputView::job).collect();
 
-    let planned_calls: u64 = pack
+    // Every call of every rule, planned up front so an interruption can say
+    // how far the run got.
+    let plans: Vec<Vec<(&InputView, Call)>> = pack
         .rules
         .iter()
-        .map(|r| {
-            (if r.component.is_deriver() {
-                wit_series.len()
-            } else {
-                0
-            }) + (if r.component.is_classifier() {
-                wit_jobs.len()
-            } else {
-                0
-            })
+        .map(|rule| {
+            let mut calls: Vec<(&InputView, Call)> = Vec::new();
+            if rule.component.is_deriver() {
+                calls.extend(
+                    series_views
+                        .iter()
+                        .zip(&wit_series)
+                        .map(|(v, s)| (v, Call::Derive(s))),
+                );
+            }
+            if rule.component.is_classifier() {
+                calls.extend(
+                    job_views
+                        .iter()
+                        .zip(&wit_jobs)
+                        .map(|(v, j)| (v, Call::Classify(j))),
+                );
+            }
+            calls
         })
-        .sum::<usize>() as u64;
+        .collect();
+    let planned_calls = plans.iter().map(Vec::len).sum::<usize>() as u64;
     let mut completed_calls = 0u64;
 
-    'rules: for rule in &pack.rules {
+    'rules: for (rule, calls) in pack.rules.iter().zip(plans) {
         let mut stats = RuleStats {
             rule: rule.id.clone(),
             version: rule.info.version.clone(),
@@ -142,23 +154,6 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
             wall_time_ms: None,
         };
         let mut wall = std::time::Duration::ZERO;
-        let mut calls: Vec<(&InputView, Call)> = Vec::new();
-        if rule.component.is_deriver() {
-            calls.extend(
-                series_views
-                    .iter()
-                    .zip(&wit_series)
-                    .map(|(v, s)| (v, Call::Derive(s))),
-            );
-        }
-        if rule.component.is_classifier() {
-            calls.extend(
-                job_views
-                    .iter()
-                    .zip(&wit_jobs)
-                    .map(|(v, j)| (v, Call::Classify(j))),
-            );
-        }
         for (view, call) in calls {
             // `Some(input)` when the run was interrupted: the input of the
             // call that was stopped, if one was running.

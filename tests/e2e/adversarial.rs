@@ -12,7 +12,9 @@ use std::{
 
 use serde_json::Value;
 
-use crate::util::{augur, augur_bin, augur_measured, finding_keys, guest, root, s, write_pack};
+use crate::util::{
+    BUILTIN_RULES, augur, augur_bin, augur_measured, finding_keys, guest, root, s, write_pack,
+};
 
 /// Snapshots for the deriver, one log for the classifiers: every attack is a
 /// classifier, so it runs once.
@@ -23,7 +25,7 @@ const INPUTS: [&str; 4] = [
     "examples/jobs/codex-timeout.log",
 ];
 
-/// What the two built-in rules of [`BUILTINS`] find on [`INPUTS`] with no
+/// What the two built-in rules of [`BUILTIN_RULES`] find on [`INPUTS`] with no
 /// hostile rule around.
 static BASELINE: LazyLock<Vec<(String, String, String)>> = LazyLock::new(|| {
     let (_dir, path) = pack("");
@@ -39,15 +41,11 @@ static BASELINE: LazyLock<Vec<(String, String, String)>> = LazyLock::new(|| {
     keys
 });
 
-/// The well-behaved rules every attack runs next to.
-const BUILTINS: &str =
-    "[[rule]]\nbuiltin = \"quality-trend\"\n\n[[rule]]\nbuiltin = \"api-errors\"\n\n";
-
 /// A manifest of the two built-in rules and `rules` (TOML), written to a
 /// fresh directory.
 fn pack(rules: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_pack(dir.path(), &format!("{BUILTINS}{rules}"));
+    let path = write_pack(dir.path(), &format!("{BUILTIN_RULES}{rules}"));
     (dir, path)
 }
 
@@ -364,7 +362,7 @@ fn files_that_are_not_rules_are_load_errors_that_say_what_is_wrong() {
         .iter()
         .map(|(file, _)| format!("[[rule]]\npath = \"{file}\"\n\n"))
         .collect();
-    let path = write_pack(dir.path(), &format!("{BUILTINS}{rules}"));
+    let path = write_pack(dir.path(), &format!("{BUILTIN_RULES}{rules}"));
     let mut args = vec!["run", "--pack", path.to_str().unwrap(), "--format", "json"];
     args.extend(INPUTS);
     let out = augur(&args);
@@ -488,7 +486,7 @@ fn a_pack_of_every_attack_runs_to_the_end_within_512_mb() {
         ("unreachable", "trap"),
         ("bad-evidence", "invalid_output"),
     ];
-    let mut manifest = String::from(BUILTINS);
+    let mut manifest = String::from(BUILTIN_RULES);
     for (name, _) in attacks {
         manifest.push_str(&guest_rule(name, ""));
     }

@@ -6,14 +6,13 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::util::{augur, finding_keys, guest, s, write_pack};
+use crate::util::{BUILTIN_RULES, augur, finding_keys, guest, s, write_pack};
 
 /// A pack of the two built-in rules plus `extra` (TOML for more rules).
 fn pack_with(dir: &Path, extra: &str) -> String {
-    let manifest = format!(
-        "[[rule]]\nbuiltin = \"quality-trend\"\n\n[[rule]]\nbuiltin = \"api-errors\"\n\n{extra}"
-    );
-    write_pack(dir, &manifest).to_string_lossy().into_owned()
+    write_pack(dir, &format!("{BUILTIN_RULES}{extra}"))
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn run_examples(pack: &str) -> Value {

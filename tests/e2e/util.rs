@@ -95,6 +95,11 @@ pub fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
+/// Manifest entries for the two well-behaved built-in rules that hostile
+/// rules are run next to.
+pub const BUILTIN_RULES: &str =
+    "[[rule]]\nbuiltin = \"quality-trend\"\n\n[[rule]]\nbuiltin = \"api-errors\"\n\n";
+
 /// Writes a pack manifest in `dir` and returns its path.
 pub fn write_pack(dir: &Path, manifest: &str) -> PathBuf {
     let path = dir.join("augur.toml");
