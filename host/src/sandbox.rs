@@ -71,10 +71,18 @@ struct EngineSet {
 }
 
 impl Sandbox {
+    /// A sandbox whose rules see the clock frozen at the moment it was made.
     pub fn new() -> Result<Sandbox> {
+        Sandbox::at(std::time::SystemTime::now())
+    }
+
+    /// A sandbox whose rules see the clock frozen at `run_time` (`augur run
+    /// --now`), so that time-dependent findings are reproducible.
+    pub fn at(run_time: std::time::SystemTime) -> Result<Sandbox> {
         let tick_list = Arc::new(Mutex::new(Vec::new()));
         let ticker = EpochTicker::start(tick_list.clone());
-        let run_time = std::time::SystemTime::now()
+        // Times before 1970 are not a run's time; they read as the epoch.
+        let run_time = run_time
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         let sandbox = Sandbox {

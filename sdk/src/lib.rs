@@ -136,6 +136,19 @@ pub fn info<R: Rule>() -> RuleInfo {
     }
 }
 
+/// The time of the run, in seconds since the Unix epoch.
+///
+/// Inside augur's sandbox the clock is frozen: every rule of a run reads the
+/// same instant, `augur run --now` when given, or else the moment the run
+/// started. A rule that depends on the time should read it here (or from
+/// `std::time::SystemTime`, which is the same clock) and take it as a
+/// parameter of its logic, so that native tests can pass a fixed time.
+pub fn run_time() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// Parses a rule config from JSON text; empty text means the default config.
 pub fn parse_config<C: DeserializeOwned + Default>(text: &str) -> Result<C, RuleError> {
     if text.trim().is_empty() {

@@ -4,6 +4,10 @@ use serde_json::Value;
 
 use crate::util::{augur, augur_in, finding_keys, root, s};
 
+/// The run time the README's quick start uses: acme/api's newest snapshot
+/// is then 5 hours old (stale), acme/web's 2 hours (not yet).
+const EXAMPLES_NOW: &str = "2026-11-20T14:00:00Z";
+
 fn keys(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
     list.iter()
         .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
@@ -31,6 +35,7 @@ fn rules_lists_the_builtin_pack() {
                 "quality-trend".to_string(),
                 serde_json::json!(["snapshots"])
             ),
+            ("staleness".to_string(), serde_json::json!(["snapshots"])),
             (
                 "theme-aggregation".to_string(),
                 serde_json::json!(["snapshots"])
@@ -67,6 +72,8 @@ fn examples_give_the_documented_findings() {
         "examples/snapshots",
         "--jobs",
         "examples/jobs",
+        "--now",
+        EXAMPLES_NOW,
         "--format",
         "json",
     ]);
@@ -80,6 +87,7 @@ fn examples_give_the_documented_findings() {
             ("noop-loop", "noop_loop/family_cycling", "acme/api"),
             ("quality-trend", "quality_trend/lint_degrading", "acme/api"),
             ("quality-trend", "quality_trend/stagnant", "acme/api"),
+            ("staleness", "observer/stale_snapshot", "acme/api"),
             ("theme-aggregation", "theme/lint_cluster", "acme/api"),
             ("theme-aggregation", "theme/lint_cluster", "acme/api"),
             ("theme-aggregation", "theme/type_cluster", "acme/api"),
@@ -138,6 +146,8 @@ fn same_inputs_give_byte_identical_output() {
         "examples/snapshots",
         "--jobs",
         "examples/jobs",
+        "--now",
+        EXAMPLES_NOW,
         "--format",
         "json",
         "--no-timings",
@@ -151,7 +161,13 @@ fn same_inputs_give_byte_identical_output() {
 
 #[test]
 fn text_output_is_plain_when_piped() {
-    let out = augur(&["run", "--snapshots", "examples/snapshots"]);
+    let out = augur(&[
+        "run",
+        "--snapshots",
+        "examples/snapshots",
+        "--now",
+        EXAMPLES_NOW,
+    ]);
     assert_eq!(out.status, 0);
     assert!(
         !out.stdout.contains('\u{1b}'),
@@ -160,7 +176,7 @@ fn text_output_is_plain_when_piped() {
     assert!(out.stdout.starts_with("acme/api\n"), "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("10 findings (7 medium, 2 low, 1 info) · 0 errors"),
+            .contains("11 findings (8 medium, 2 low, 1 info) · 0 errors"),
         "{}",
         out.stdout
     );
@@ -231,5 +247,60 @@ fn standard_input_is_a_job() {
     assert_eq!(
         finding_keys(&out.json()),
         keys(&[("api-errors", "api_error/overloaded", "-")])
+    );
+}
+
+#[test]
+fn now_sets_the_clock_rules_read() {
+    let stale = |now: &str| {
+        let out = augur(&[
+            "run",
+            "--snapshots",
+            "examples/snapshots",
+            "--now",
+            now,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        let report = out.json();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "observer/stale_snapshot")
+            .map(|f| {
+                (
+                    f["input"].as_str().unwrap().to_owned(),
+                    f["data"]["age_hours"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        stale("2026-11-20T13:00:00Z"),
+        [("acme/api".into(), serde_json::json!(4.0))]
+    );
+    assert_eq!(
+        stale("2026-11-20T14:00:01+00:00"),
+        [
+            ("acme/api".into(), serde_json::json!(5.0)),
+            ("acme/web".into(), serde_json::json!(2.0))
+        ]
+    );
+    assert_eq!(stale("2026-11-20T10:30:00Z"), []);
+
+    let bad = augur(&[
+        "run",
+        "--snapshots",
+        "examples/snapshots",
+        "--now",
+        "yesterday",
+    ]);
+    assert_eq!(bad.status, 2);
+    assert!(
+        bad.stderr.contains("not an RFC 3339 time"),
+        "{}",
+        bad.stderr
     );
 }

@@ -10,12 +10,13 @@
 //!   "exit": 0,
 //!   "findings": [{"rule": "...", "kind": "...", "input": "...",
 //!                 "severity": "...", "evidence": ["L3"], "data": {"subset": 1}}],
-//!   "errors": [{"class": "...", "rule": "...", "input": "..."}],
+//!   "errors": [{"class": "...", "rule": "...", "input": "...",
+//!               "message_contains": "field `signals.lint.count`"}],
 //!   "warnings": [{"input": "..."}] }
 //! ```
 //! Findings must match exactly in number and order (rule, kind, input);
 //! `severity`, `evidence` (the locators, in order) and `data` (a subset) are
-//! checked when given. `--format json --no-timings` is added to `run`.
+//! checked when given; so is each error's `message_contains`. `--format json --no-timings` is added to `run`.
 
 use std::{fs, path::Path};
 
@@ -120,6 +121,23 @@ fn run_case(case: &Path) -> Result<(), String> {
             "errors:\n  got:  {got_errors:#?}\n  want: {want_errors:#?}\n  full: {:#}",
             report["errors"]
         ));
+    } else {
+        // Same errors: each must also say what the case says it says.
+        for (got, want) in report["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(spec["errors"].as_array().cloned().unwrap_or_default())
+        {
+            if let Some(part) = want["message_contains"].as_str()
+                && !s(&got["message"]).contains(part)
+            {
+                problems.push(format!(
+                    "error message {:?} does not contain {part:?}",
+                    s(&got["message"])
+                ));
+            }
+        }
     }
     let got_warnings: Vec<String> = report["warnings"]
         .as_array()

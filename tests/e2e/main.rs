@@ -5,4 +5,5 @@ mod adversarial;
 mod cli;
 mod fixtures;
 mod sandbox;
+mod scale;
 mod util;

@@ -160,24 +160,30 @@ fn clusters(series: &[Snapshot], metric: Metric, config: &Config) -> Vec<Finding
         .collect()
 }
 
+/// Counts listed in a finding: the run's latest.
+const MAX_COUNTS: usize = 20;
+
 fn finding(series: &[Snapshot], metric: Metric, file: &str, run: &Run, ongoing: bool) -> Finding {
     let first = &series[run[0].0];
     let last = &series[run[run.len() - 1].0];
     let repo = &last.repo;
-    let counts: Vec<u64> = run.iter().map(|r| r.2).collect();
     let n = run.len();
+    // A run can span thousands of snapshots: its latest counts tell the story.
+    let left_out = n.saturating_sub(MAX_COUNTS);
+    let counts: Vec<u64> = run[left_out..].iter().map(|r| r.2).collect();
     let mut finding = Finding::new(
         metric.kind(),
         if ongoing { Severity::Medium } else { Severity::Low },
         format!("{file} has been among the top {} in {repo} for {n} snapshots in a row", metric.noun()),
     )
     .message(format!(
-        "{file} was among the top {} in {n} consecutive snapshots of {repo}, {} to {}{} (counts {}). \
+        "{file} was among the top {} in {n} consecutive snapshots of {repo}, {} to {}{} (counts {}{}). \
          Repeated single fixes are not removing the cause.",
         metric.noun(),
         first.observed_at,
         last.observed_at,
         if ongoing { ", and still is" } else { "" },
+        if left_out > 0 { "…, " } else { "" },
         counts.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
     ))
     .fingerprint(fingerprint(&[ThemeAggregation::ID, metric.kind(), repo, file]));
@@ -199,6 +205,8 @@ fn finding(series: &[Snapshot], metric: Metric, file: &str, run: &Run, ongoing: 
             "metric": metric.name(),
             "consecutive_snapshots": n,
             "counts": counts,
+            "counts_left_out": left_out,
+            "max_count": run.iter().map(|r| r.2).max(),
             "first_observed_at": first.observed_at,
             "last_observed_at": last.observed_at,
             "ongoing": ongoing,
@@ -314,5 +322,18 @@ mod tests {
             .collect();
         let kinds: Vec<String> = derive(&series).into_iter().map(|f| f.kind).collect();
         assert_eq!(kinds, [TYPE_CLUSTER]);
+    }
+
+    #[test]
+    fn a_long_run_lists_only_its_latest_counts() {
+        let series: Vec<Snapshot> = (1..=28)
+            .map(|d| snap(d, Some(&[("a.py", u64::from(d))])))
+            .collect();
+        let f = &derive(&series)[0];
+        assert_eq!(f.data["consecutive_snapshots"], 28);
+        assert_eq!(f.data["counts"], json!((9..=28).collect::<Vec<u64>>()));
+        assert_eq!(f.data["counts_left_out"], 8);
+        assert_eq!(f.data["max_count"], 28);
+        assert!(f.message.contains("(counts …, 9, 10,"), "{}", f.message);
     }
 }

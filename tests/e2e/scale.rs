@@ -1,0 +1,111 @@
+//! Inputs at scale: long series must work (and stay fast; the timings are
+//! printed for `bench/derivers.sh`, never asserted).
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::util::{augur, finding_keys, s};
+
+/// 10,000 snapshots of one repository, one every 10 minutes from 2026-01-01:
+/// lint climbing from 1000 to 1499 around one file always at the top, type
+/// errors flat, a rejected high-confidence `lint_fix` proposal every 100
+/// snapshots, and 55% coverage. Returns the folder and the newest time.
+fn long_series(dir: &std::path::Path, n: usize) -> String {
+    let start = 1_767_225_600i64; // 2026-01-01T00:00:00Z
+    let at = |i: usize| {
+        let t = time::OffsetDateTime::from_unix_timestamp(start + 600 * i as i64).unwrap();
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    for i in 0..n {
+        let mut proposals = String::new();
+        if i % 100 == 0 {
+            write!(
+                proposals,
+                r#", "proposals": [{{"id": "p{i}", "family": "lint_fix", "created_at": "{}", "outcome": "rejected", "confidence": "high"}}]"#,
+                at(i)
+            )
+            .unwrap();
+        }
+        let doc = format!(
+            r#"{{"schema": "augur.snapshot/v1", "repo": "org/long", "observed_at": "{}", "signals": {{"lint": {{"count": {}, "top_files": [{{"path": "src/hot.py", "count": 90}}, {{"path": "src/m{}.py", "count": 10}}]}}, "types": {{"count": 50}}, "coverage": {{"percent": 55.0}}{proposals}}}}}"#,
+            at(i),
+            1000 + i / 20,
+            i % 7
+        );
+        std::fs::write(dir.join(format!("{i:05}.json")), doc).unwrap();
+    }
+    at(n - 1)
+}
+
+#[test]
+fn ten_thousand_snapshots_of_one_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let newest = long_series(dir.path(), 10_000);
+    let now = newest.replace("T10:30:00Z", "T11:00:00Z");
+    let out = augur(&[
+        "run",
+        "--snapshots",
+        dir.path().to_str().unwrap(),
+        "--now",
+        &now,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let report = out.json();
+    assert_eq!(
+        report["errors"],
+        serde_json::json!([]),
+        "{:#}",
+        report["errors"]
+    );
+    assert_eq!(report["warnings"], serde_json::json!([]));
+    let kinds: Vec<String> = finding_keys(&report).into_iter().map(|k| k.1).collect();
+    assert_eq!(
+        kinds,
+        [
+            "calibration/over_confident",
+            "coverage_gap/low_overall",
+            "noop_loop/family_cycling",
+            "quality_trend/lint_degrading",
+            "quality_trend/stagnant",
+            "theme/lint_cluster",
+        ]
+    );
+    let finding = |kind: &str| -> &Value {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["kind"] == kind)
+            .unwrap()
+    };
+    let trend = &finding("quality_trend/lint_degrading")["data"];
+    assert_eq!(
+        (&trend["oldest_count"], &trend["newest_count"]),
+        (&1000.into(), &1499.into())
+    );
+    let theme = &finding("theme/lint_cluster")["data"];
+    assert_eq!(theme["file"], "src/hot.py");
+    assert_eq!(theme["consecutive_snapshots"], 10_000);
+    let calibration = &finding("calibration/over_confident")["data"];
+    assert_eq!(
+        (&calibration["n"], &calibration["accepted"]),
+        (&100.into(), &0.into())
+    );
+    // The 14 days up to snapshot 9999 start just before snapshot 7983: the
+    // proposals of snapshots 8000, 8100, ..., 9900 are in the window.
+    let noop = &finding("noop_loop/family_cycling")["data"];
+    assert_eq!(noop["proposals_in_window"], 20);
+
+    for rule in report["stats"]["rules"].as_array().unwrap() {
+        eprintln!(
+            "{:<18} {:>8.1} ms  {:>14} fuel",
+            s(&rule["rule"]),
+            rule["wall_time_ms"].as_f64().unwrap_or(0.0),
+            rule["fuel_used"]
+        );
+    }
+}
