@@ -19,7 +19,18 @@ fn main() {
     );
     let template = fs::read_to_string(&template_path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", template_path.display()));
-    let out = template.replace("@WIT@", &format!("r###\"{wit}\"###"));
+    let version = wit
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("package augur:rules@")?
+                .strip_suffix(';')
+        })
+        .expect("the WIT contract declares `package augur:rules@<version>;`");
+    println!("cargo::rustc-env=AUGUR_CONTRACT_VERSION={version}");
+    let out = template
+        .replace("@WIT@", &format!("r###\"{wit}\"###"))
+        .replace("@VERSION@", version);
     let out_path = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("export.rs");
     fs::write(&out_path, out).unwrap_or_else(|e| panic!("writing {}: {e}", out_path.display()));
 }

@@ -1,13 +1,13 @@
 //! The host side of the WIT contract in `wit/`, bound from the same files the
 //! SDK binds, so the two sides cannot drift.
 //!
-//! The bindings are generated for the widest world (a rule that is both a
-//! deriver and a classifier); a component that exports only one of the two
-//! interfaces is driven through that interface's `GuestIndices` alone.
+//! The bindings are generated for the widest world (`any-rule`); a component
+//! that exports some of the interfaces is driven through their
+//! `GuestIndices` alone.
 
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "deriver-classifier-rule",
+    world: "any-rule",
 });
 
 pub use self::augur::rules::host::LogLevel;
@@ -15,12 +15,57 @@ pub use self::augur::rules::types::{
     Evidence as WitEvidence, Finding as WitFinding, JobOutput, RuleError, RuleInfo,
     Severity as WitSeverity, Snapshot as WitSnapshot,
 };
-pub use self::exports::augur::rules::{classifier, deriver, rule};
+pub use self::exports::augur::rules::correlator::ReportedFinding;
+pub use self::exports::augur::rules::{classifier, correlator, deriver, rule};
 
 /// The contract version this host speaks, as in `wit/augur-rules.wit`.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.1.1";
 
-/// Export names of the contract's interfaces at this version.
-pub fn interface_name(interface: &str) -> String {
-    format!("augur:rules/{interface}@{CONTRACT_VERSION}")
+/// Whether a component built against contract `version` can run here: the
+/// same major version, and for 0.x the same minor (semver's rule, which is
+/// also how wasmtime matches interface names). Older patch releases only
+/// lack interfaces added since; newer ones add interfaces this host ignores.
+pub fn is_compatible(version: &str) -> bool {
+    let fields = |v: &str| -> Vec<u64> {
+        v.split(['.', '-', '+'])
+            .take(3)
+            .map_while(|p| p.parse().ok())
+            .collect()
+    };
+    let (theirs, ours) = (fields(version), fields(CONTRACT_VERSION));
+    theirs.len() == 3 && theirs[0] == ours[0] && (ours[0] != 0 || theirs[1] == ours[1])
+}
+
+/// The version of an export named `augur:rules/<interface>@<version>`.
+pub fn export_version<'a>(export: &'a str, interface: &str) -> Option<&'a str> {
+    export
+        .strip_prefix("augur:rules/")?
+        .strip_prefix(interface)?
+        .strip_prefix('@')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compatible_versions_share_major_and_for_0_x_minor() {
+        assert!(is_compatible("0.1.0"));
+        assert!(is_compatible("0.1.1"));
+        assert!(is_compatible("0.1.7"));
+        assert!(!is_compatible("0.2.0"));
+        assert!(!is_compatible("1.1.0"));
+        assert!(!is_compatible("99.0.0"));
+        assert!(!is_compatible("0.1"));
+    }
+
+    #[test]
+    fn export_versions_are_read_from_names() {
+        assert_eq!(
+            export_version("augur:rules/rule@0.1.0", "rule"),
+            Some("0.1.0")
+        );
+        assert_eq!(export_version("augur:rules/ruler@0.1.0", "rule"), None);
+        assert_eq!(export_version("wasi:cli/run@0.2.0", "rule"), None);
+    }
 }

@@ -238,6 +238,9 @@ fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
             if r.component.is_classifier() {
                 runs_on.push("jobs");
             }
+            if r.component.is_correlator() {
+                runs_on.push("findings");
+            }
             json!({
                 "id": r.id,
                 "version": r.info.version,

@@ -92,7 +92,11 @@ fn render_text(report: &Report) -> String {
     }
     for (input, mut findings) in by_input {
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-        let _ = writeln!(out, "{bold}{input}{bold:#}");
+        if input == crate::run::WHOLE_RUN {
+            let _ = writeln!(out, "{bold}across the run{bold:#}");
+        } else {
+            let _ = writeln!(out, "{bold}{input}{bold:#}");
+        }
         for f in findings {
             let sev = severity_style(f.severity);
             let _ = writeln!(

@@ -46,8 +46,13 @@ pub struct FindingOut {
     pub title: String,
     pub message: String,
     pub fingerprint: String,
-    /// The repository (derivers) or job output (classifiers) it is about.
+    /// The repository (derivers) or job output (classifiers) it is about;
+    /// `*` for a correlator's finding, which is about the whole run.
     pub input: String,
+    /// The repository it concerns, when known (the series', or a job's
+    /// `meta.json` `repo`): what correlators receive. Not in the report.
+    #[serde(skip)]
+    pub repo: Option<String>,
     pub evidence: Vec<EvidenceOut>,
     pub actions: Vec<String>,
     pub data: Value,

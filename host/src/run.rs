@@ -115,7 +115,8 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
     let job_views: Vec<InputView> = wit_jobs.iter().map(InputView::job).collect();
 
     // Every call of every rule, planned up front so an interruption can say
-    // how far the run got.
+    // how far the run got. Correlators run last, once, over what the others
+    // found.
     let plans: Vec<Vec<(&InputView, Call)>> = pack
         .rules
         .iter()
@@ -140,62 +141,63 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
             calls
         })
         .collect();
-    let planned_calls = plans.iter().map(Vec::len).sum::<usize>() as u64;
-    let mut completed_calls = 0u64;
+    let correlators: Vec<usize> = (0..pack.rules.len())
+        .filter(|&i| pack.rules[i].component.is_correlator())
+        .collect();
+    let mut progress = Progress {
+        planned_calls: (plans.iter().map(Vec::len).sum::<usize>() + correlators.len()) as u64,
+        completed_calls: 0,
+        stats: pack
+            .rules
+            .iter()
+            .map(|rule| RuleStats {
+                rule: rule.id.clone(),
+                version: rule.info.version.clone(),
+                calls: 0,
+                findings: 0,
+                errors: 0,
+                fuel_used: 0,
+                wall_time_ms: None,
+            })
+            .collect(),
+        walls: vec![std::time::Duration::ZERO; pack.rules.len()],
+    };
 
-    'rules: for (rule, calls) in pack.rules.iter().zip(plans) {
-        let mut stats = RuleStats {
-            rule: rule.id.clone(),
-            version: rule.info.version.clone(),
-            calls: 0,
-            findings: 0,
-            errors: 0,
-            fuel_used: 0,
-            wall_time_ms: None,
-        };
-        let mut wall = std::time::Duration::ZERO;
+    let mut runner = Runner {
+        sandbox,
+        pack,
+        options,
+        report: &mut report,
+        progress: &mut progress,
+    };
+    let mut interrupted = None;
+    'rules: for (index, calls) in plans.into_iter().enumerate() {
         for (view, call) in calls {
-            // `Some(input)` when the run was interrupted: the input of the
-            // call that was stopped, if one was running.
-            let stopped: Option<Option<&str>> = if sandbox.is_interrupted() {
-                Some(None)
-            } else {
-                tracing::debug!(rule = %rule.id, input = view.name(), "calling the rule");
-                let outcome = match call {
-                    Call::Derive(series) => {
-                        sandbox.derive(&rule.component, &rule.limits, series, &rule.config)
-                    }
-                    Call::Classify(job) => {
-                        sandbox.classify(&rule.component, &rule.limits, job, &rule.config)
-                    }
-                };
-                wall += outcome.usage.wall_time;
-                if matches!(outcome.result, Err(CallError::Interrupted)) {
-                    Some(Some(view.name()))
-                } else {
-                    completed_calls += 1;
-                    collect(
-                        &mut report,
-                        &mut stats,
-                        rule,
-                        fails_closed(rule.on_error),
-                        view,
-                        outcome,
-                    );
-                    None
-                }
-            };
-            if let Some(input) = stopped {
-                report.interrupted = Some(Interruption {
-                    completed_calls,
-                    planned_calls,
-                    stopped_rule: input.map(|_| rule.id.clone()),
-                    stopped_input: input.map(str::to_owned),
-                });
-                report.stats.rules.push(stats);
+            if let Err(stop) = runner.call(index, view, call) {
+                interrupted = Some(stop);
                 break 'rules;
             }
         }
+    }
+    if interrupted.is_none() && !correlators.is_empty() {
+        // In report order, so that correlators see the same list every run.
+        runner.report.sort();
+        let reported: Vec<contract::ReportedFinding> = runner
+            .report
+            .findings
+            .iter()
+            .map(reported_finding)
+            .collect();
+        let view = InputView::findings(&reported);
+        for index in correlators {
+            if let Err(stop) = runner.call(index, &view, Call::Correlate(&reported)) {
+                interrupted = Some(stop);
+                break;
+            }
+        }
+    }
+    report.interrupted = interrupted;
+    for (mut stats, wall) in progress.stats.into_iter().zip(progress.walls) {
         if options.timings {
             stats.wall_time_ms = Some((wall.as_secs_f64() * 1e6).round() / 1e3);
         }
@@ -205,10 +207,102 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
     report
 }
 
+/// How far a run has got.
+struct Progress {
+    planned_calls: u64,
+    completed_calls: u64,
+    /// Per rule of the pack, in pack order.
+    stats: Vec<RuleStats>,
+    walls: Vec<std::time::Duration>,
+}
+
+/// What each call needs: the sandbox, the pack, and where results go.
+struct Runner<'r> {
+    sandbox: &'r Sandbox,
+    pack: &'r Pack,
+    options: &'r RunOptions,
+    report: &'r mut Report,
+    progress: &'r mut Progress,
+}
+
+impl Runner<'_> {
+    /// Makes one call of rule `index` and collects what it returned; or,
+    /// when the run is interrupted, says where it stopped.
+    fn call(&mut self, index: usize, view: &InputView, call: Call) -> Result<(), Interruption> {
+        let rule = &self.pack.rules[index];
+        let progress = &mut *self.progress;
+        let interruption = |progress: &Progress, input: Option<&str>| Interruption {
+            completed_calls: progress.completed_calls,
+            planned_calls: progress.planned_calls,
+            stopped_rule: input.map(|_| rule.id.clone()),
+            stopped_input: input.map(str::to_owned),
+        };
+        if self.sandbox.is_interrupted() {
+            return Err(interruption(progress, None));
+        }
+        tracing::debug!(rule = %rule.id, input = view.name(), "calling the rule");
+        let (component, limits, config) = (&rule.component, &rule.limits, &rule.config);
+        let outcome = match call {
+            Call::Derive(series) => self.sandbox.derive(component, limits, series, config),
+            Call::Classify(job) => self.sandbox.classify(component, limits, job, config),
+            Call::Correlate(found) => self.sandbox.correlate(component, limits, found, config),
+        };
+        progress.walls[index] += outcome.usage.wall_time;
+        if matches!(outcome.result, Err(CallError::Interrupted)) {
+            return Err(interruption(progress, Some(view.name())));
+        }
+        progress.completed_calls += 1;
+        let fail_closed = self.options.fail_closed || rule.on_error == FailurePolicy::FailClosed;
+        collect(
+            self.report,
+            &mut progress.stats[index],
+            rule,
+            fail_closed,
+            view,
+            outcome,
+        );
+        Ok(())
+    }
+}
+
+/// A finding of the report as a correlator receives it.
+fn reported_finding(f: &FindingOut) -> contract::ReportedFinding {
+    contract::ReportedFinding {
+        rule: f.rule.clone(),
+        input: f.input.clone(),
+        repo: f.repo.clone(),
+        finding: contract::WitFinding {
+            kind: f.kind.clone(),
+            severity: match f.severity {
+                Severity::Info => contract::WitSeverity::Info,
+                Severity::Low => contract::WitSeverity::Low,
+                Severity::Medium => contract::WitSeverity::Medium,
+                Severity::High => contract::WitSeverity::High,
+                Severity::Critical => contract::WitSeverity::Critical,
+            },
+            title: f.title.clone(),
+            message: f.message.clone(),
+            fingerprint: f.fingerprint.clone(),
+            evidence: f
+                .evidence
+                .iter()
+                .map(|e| contract::WitEvidence {
+                    source: e.source.clone(),
+                    locator: e.locator.clone(),
+                    excerpt: e.excerpt.clone(),
+                })
+                .collect(),
+            actions: f.actions.clone(),
+            data: f.data.to_string(),
+        },
+    }
+}
+
 /// One call a rule is to make.
 enum Call<'a> {
     Derive(&'a [contract::WitSnapshot]),
     Classify(&'a contract::JobOutput),
+    Correlate(&'a [contract::ReportedFinding]),
 }
 
 fn collect(
@@ -309,6 +403,8 @@ enum InputView<'a> {
         text: &'a str,
         first_line: u32,
         lines: OnceCell<u64>,
+        /// `repo` from the job's `meta.json`.
+        repo: Option<String>,
     },
     Series {
         repo: &'a str,
@@ -316,7 +412,15 @@ enum InputView<'a> {
         /// Parsed documents by source, parsed when evidence first points in.
         documents: std::cell::RefCell<HashMap<String, Option<Value>>>,
     },
+    /// What a correlator was given: the findings of the run so far.
+    Findings {
+        /// (source, locator) of every piece of evidence it may cite.
+        cited: HashSet<(&'a str, &'a str)>,
+    },
 }
+
+/// The `input` of a correlator's findings: they are about the whole run.
+pub const WHOLE_RUN: &str = "*";
 
 impl<'a> InputView<'a> {
     fn job(job: &'a contract::JobOutput) -> InputView<'a> {
@@ -325,6 +429,30 @@ impl<'a> InputView<'a> {
             text: &job.text,
             first_line: job.first_line,
             lines: OnceCell::new(),
+            repo: job
+                .meta
+                .as_deref()
+                .and_then(|m| serde_json::from_str::<Value>(m).ok())
+                .and_then(|m| m.get("repo")?.as_str().map(str::to_owned)),
+        }
+    }
+
+    fn findings(findings: &'a [contract::ReportedFinding]) -> InputView<'a> {
+        InputView::Findings {
+            cited: findings
+                .iter()
+                .flat_map(|r| &r.finding.evidence)
+                .map(|e| (e.source.as_str(), e.locator.as_str()))
+                .collect(),
+        }
+    }
+
+    /// The repository a finding on this input concerns, when known.
+    fn repo(&self) -> Option<&str> {
+        match self {
+            InputView::Job { repo, .. } => repo.as_deref(),
+            InputView::Series { repo, .. } => Some(repo),
+            InputView::Findings { .. } => None,
         }
     }
 
@@ -341,6 +469,7 @@ impl<'a> InputView<'a> {
         match self {
             InputView::Job { source, .. } => source,
             InputView::Series { repo, .. } => repo,
+            InputView::Findings { .. } => WHOLE_RUN,
         }
     }
 
@@ -352,6 +481,7 @@ impl<'a> InputView<'a> {
                 text,
                 first_line,
                 lines,
+                ..
             } => {
                 if evidence.source != *source {
                     return Err(format!(
@@ -409,6 +539,17 @@ impl<'a> InputView<'a> {
                         "evidence points at `{}`, which does not exist in `{}`",
                         evidence.locator, snapshot.source
                     )),
+                }
+            }
+            InputView::Findings { cited } => {
+                if cited.contains(&(evidence.source.as_str(), evidence.locator.as_str())) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "evidence `{}` at `{}` is not evidence of any finding it was given \
+                         (a correlator may only cite its findings' evidence)",
+                        evidence.source, evidence.locator
+                    ))
                 }
             }
         }
@@ -510,6 +651,7 @@ fn validate(
         message: f.message,
         fingerprint: f.fingerprint,
         input: view.name().to_owned(),
+        repo: view.repo().map(str::to_owned),
         evidence: f
             .evidence
             .into_iter()
@@ -590,5 +732,40 @@ mod tests {
                 .unwrap_err()
                 .contains("/etc/passwd")
         );
+    }
+
+    #[test]
+    fn a_correlator_may_only_cite_evidence_it_was_given() {
+        let evidence = |source: &str, locator: &str| contract::WitEvidence {
+            source: source.into(),
+            locator: locator.into(),
+            excerpt: String::new(),
+        };
+        let given = [contract::ReportedFinding {
+            rule: "coverage-gap".into(),
+            input: "org/a".into(),
+            repo: Some("org/a".into()),
+            finding: contract::WitFinding {
+                kind: "coverage_gap/low_overall".into(),
+                severity: contract::WitSeverity::Medium,
+                title: "t".into(),
+                message: String::new(),
+                fingerprint: String::new(),
+                evidence: vec![evidence("a.json", "/signals/coverage/percent")],
+                actions: vec![],
+                data: "{}".into(),
+            },
+        }];
+        let view = InputView::findings(&given);
+        assert_eq!(view.name(), WHOLE_RUN);
+        assert!(
+            view.check_evidence(&evidence("a.json", "/signals/coverage/percent"))
+                .is_ok()
+        );
+        let err = view
+            .check_evidence(&evidence("a.json", "/signals/lint"))
+            .unwrap_err();
+        assert!(err.contains("may only cite"), "{err}");
+        assert!(view.check_evidence(&evidence("/etc/passwd", "L1")).is_err());
     }
 }

@@ -37,7 +37,7 @@ use wasmtime_wasi::{
 };
 
 use crate::{
-    contract::{self, classifier, deriver, rule},
+    contract::{self, classifier, correlator, deriver, rule},
     limits::{CallBounds, Limits},
     log::{LogSink, RuleLog},
 };
@@ -238,6 +238,26 @@ impl Sandbox {
         })
     }
 
+    /// Runs a correlator over the findings of the run's other rules.
+    pub fn correlate(
+        &self,
+        component: &LoadedComponent,
+        limits: &Limits,
+        findings: &[contract::ReportedFinding],
+        config: &str,
+    ) -> CallOutcome {
+        let indices = component
+            .correlator
+            .as_ref()
+            .expect("correlate called on a rule that is not a correlator");
+        let input_bytes = findings.iter().map(reported_bytes).sum();
+        self.run(component, limits, input_bytes, |store, instance| {
+            indices
+                .load(&mut *store, instance)?
+                .call_correlate(store, findings, config)
+        })
+    }
+
     fn run(
         &self,
         component: &LoadedComponent,
@@ -346,6 +366,25 @@ impl Sandbox {
     }
 }
 
+/// The bytes of a reported finding's strings: its share of a correlator's
+/// input, for the per-MiB bounds.
+fn reported_bytes(r: &contract::ReportedFinding) -> usize {
+    let f = &r.finding;
+    r.rule.len()
+        + r.input.len()
+        + r.repo.as_ref().map_or(0, String::len)
+        + f.kind.len()
+        + f.title.len()
+        + f.message.len()
+        + f.fingerprint.len()
+        + f.data.len()
+        + f.actions.iter().map(String::len).sum::<usize>()
+        + f.evidence
+            .iter()
+            .map(|e| e.source.len() + e.locator.len() + e.excerpt.len())
+            .sum::<usize>()
+}
+
 /// Charges fuel for a call into the host as it returns: the fixed
 /// `host_call_fuel`, plus a unit per byte the rule wrote to its log since
 /// the last charge. A rule that cannot pay runs out of fuel.
@@ -374,28 +413,39 @@ fn charge_host_call(
 
 fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, LoadError> {
     let exports = export_names(&set.engine, &component);
-    let rule_name = contract::interface_name("rule");
-    if !exports.contains(&rule_name) {
-        let other: Vec<&String> = exports
-            .iter()
-            .filter(|n| n.starts_with("augur:rules/"))
-            .collect();
-        return Err(match other.first() {
-            Some(name) => {
-                let found = name
-                    .rsplit_once('@')
-                    .map_or("(no version)", |(_, v)| v)
-                    .to_owned();
-                let newer = is_newer(&found, contract::CONTRACT_VERSION);
-                LoadError::ContractVersion { found, newer }
-            }
-            None => LoadError::NotARule { exports },
-        });
+    let rule_version = exports
+        .iter()
+        .find_map(|name| contract::export_version(name, "rule"));
+    match rule_version {
+        Some(v) if contract::is_compatible(v) => {}
+        _ => {
+            let other: Vec<&String> = exports
+                .iter()
+                .filter(|n| n.starts_with("augur:rules/"))
+                .collect();
+            return Err(match other.first() {
+                Some(name) => {
+                    let found = name
+                        .rsplit_once('@')
+                        .map_or("(no version)", |(_, v)| v)
+                        .to_owned();
+                    let newer = is_newer(&found, contract::CONTRACT_VERSION);
+                    LoadError::ContractVersion { found, newer }
+                }
+                None => LoadError::NotARule { exports },
+            });
+        }
     }
     let link_error = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
     let pre = set.linker.instantiate_pre(&component).map_err(link_error)?;
+    // wasmtime finds an export of an older compatible version (`@0.1.0`)
+    // under the name this host binds (`@0.1.1`).
     let info_indices = rule::GuestIndices::new(&pre).map_err(link_error)?;
-    let has = |name: &str| exports.contains(&contract::interface_name(name));
+    let has = |interface: &str| {
+        exports.iter().any(|name| {
+            contract::export_version(name, interface).is_some_and(contract::is_compatible)
+        })
+    };
     let deriver = if has("deriver") {
         Some(deriver::GuestIndices::new(&pre).map_err(link_error)?)
     } else {
@@ -406,7 +456,12 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
     } else {
         None
     };
-    if deriver.is_none() && classifier.is_none() {
+    let correlator = if has("correlator") {
+        Some(correlator::GuestIndices::new(&pre).map_err(link_error)?)
+    } else {
+        None
+    };
+    if deriver.is_none() && classifier.is_none() && correlator.is_none() {
         return Err(LoadError::NotARule { exports });
     }
     Ok(LoadedComponent {
@@ -415,6 +470,7 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
         info_indices,
         deriver,
         classifier,
+        correlator,
     })
 }
 
@@ -433,9 +489,14 @@ pub struct LoadedComponent {
     info_indices: rule::GuestIndices,
     deriver: Option<deriver::GuestIndices>,
     classifier: Option<classifier::GuestIndices>,
+    correlator: Option<correlator::GuestIndices>,
 }
 
 impl LoadedComponent {
+    pub fn is_correlator(&self) -> bool {
+        self.correlator.is_some()
+    }
+
     pub fn is_deriver(&self) -> bool {
         self.deriver.is_some()
     }

@@ -2,8 +2,9 @@
 //!
 //! A rule is a plain type with a few constants and one function over typed
 //! input. Implement [`Rule`] plus [`Deriver`] (a snapshot series in, findings
-//! out), [`Classifier`] (one job output in, findings out), or both, then export
-//! it with one macro:
+//! out), [`Classifier`] (one job output in, findings out), or both, or
+//! [`Correlator`] (the findings of the whole run in, findings out), then
+//! export it with one macro:
 //!
 //! ```ignore
 //! use augur_sdk::prelude::*;
@@ -53,13 +54,13 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 
 /// The contract version this SDK builds components against.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = env!("AUGUR_CONTRACT_VERSION");
 
 /// Everything a rule file usually needs.
 pub mod prelude {
     pub use crate::{
-        Classifier, Deriver, Evidence, Finding, Job, LogLevel, Rule, RuleError, Severity, Snapshot,
-        fingerprint, log,
+        Classifier, Correlator, Deriver, Evidence, Finding, Job, LogLevel, ReportedFinding, Rule,
+        RuleError, Severity, Snapshot, fingerprint, log,
     };
 }
 
@@ -87,6 +88,31 @@ pub trait Deriver: Rule {
 /// A rule over one job output.
 pub trait Classifier: Rule {
     fn classify(job: &Job, config: &Self::Config) -> Result<Vec<Finding>, RuleError>;
+}
+
+/// A rule over the findings of the whole run: it runs once, after every
+/// deriver and classifier, and sees what they found across all inputs.
+pub trait Correlator: Rule {
+    /// `findings` are in report order. The evidence of a returned finding
+    /// must be copied from findings given here: a correlator cites.
+    fn correlate(
+        findings: &[ReportedFinding],
+        config: &Self::Config,
+    ) -> Result<Vec<Finding>, RuleError>;
+}
+
+/// A finding another rule made in this run, as a [`Correlator`] sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportedFinding {
+    /// The id of the rule that made it.
+    pub rule: String,
+    /// The repository (a deriver's finding) or job output (a classifier's)
+    /// it is about, as in the report.
+    pub input: String,
+    /// The repository it concerns, when known: the series' repository, or a
+    /// job's `meta.json` `repo`.
+    pub repo: Option<String>,
+    pub finding: Finding,
 }
 
 /// Why a rule could not produce findings. The host reports it as an error of
@@ -208,6 +234,20 @@ pub mod __private {
             first_line: raw.first_line,
         };
         R::classify(&job, &config).map(finish::<R>)
+    }
+
+    pub fn correlate<R: Correlator>(
+        findings: Vec<ReportedFinding>,
+        config: &str,
+    ) -> Result<Vec<Finding>, RuleError> {
+        let config = parse_config::<R::Config>(config)?;
+        R::correlate(&findings, &config).map(finish::<R>)
+    }
+
+    /// A finding's `data` text as JSON (`null` when empty or not JSON; the
+    /// host only passes objects).
+    pub fn parse_data(text: &str) -> serde_json::Value {
+        serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
     }
 
     /// Gives every finding a fingerprint: one the rule left empty is derived

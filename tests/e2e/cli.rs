@@ -30,6 +30,10 @@ fn rules_lists_the_builtin_pack() {
             ("api-errors".to_string(), serde_json::json!(["jobs"])),
             ("calibration".to_string(), serde_json::json!(["snapshots"])),
             ("coverage-gap".to_string(), serde_json::json!(["snapshots"])),
+            (
+                "cross-repo-patterns".to_string(),
+                serde_json::json!(["findings"])
+            ),
             ("noop-loop".to_string(), serde_json::json!(["snapshots"])),
             (
                 "quality-trend".to_string(),
@@ -42,7 +46,7 @@ fn rules_lists_the_builtin_pack() {
             ),
         ]
     );
-    let quality_trend = &rules[4];
+    let quality_trend = &rules[5];
     assert!(
         quality_trend["kinds"]
             .as_array()

@@ -221,3 +221,35 @@ fn a_rule_config_the_rule_rejects_is_an_error_naming_the_field() {
         errors[0]
     );
 }
+
+/// A rule built against the first contract release keeps loading and running
+/// in hosts that extended the contract since.
+#[test]
+fn a_rule_built_against_contract_0_1_0_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = write_pack(
+        dir.path(),
+        &format!("[[rule]]\npath = {:?}\n", guest("contract-0-1-0")),
+    );
+    let out = augur(&[
+        "run",
+        "--pack",
+        pack.to_str().unwrap(),
+        "--snapshots",
+        "examples/snapshots",
+        "--jobs",
+        "examples/jobs/codex-timeout.log",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let report = out.json();
+    assert_eq!(report["errors"], serde_json::json!([]));
+    let inputs: Vec<String> = finding_keys(&report).into_iter().map(|k| k.2).collect();
+    assert_eq!(
+        inputs,
+        ["acme/api", "acme/web", "examples/jobs/codex-timeout.log"]
+    );
+    // Its host import (`log@0.1.0`) is served by the current host.
+    assert_eq!(report["logs"].as_array().unwrap().len(), 3);
+}
