@@ -34,6 +34,7 @@ fn rules_lists_the_builtin_pack() {
                 "cross-repo-patterns".to_string(),
                 serde_json::json!(["findings"])
             ),
+            ("failure-class".to_string(), serde_json::json!(["jobs"])),
             ("noop-loop".to_string(), serde_json::json!(["snapshots"])),
             (
                 "quality-trend".to_string(),
@@ -46,7 +47,7 @@ fn rules_lists_the_builtin_pack() {
             ),
         ]
     );
-    let quality_trend = &rules[5];
+    let quality_trend = &rules[6];
     assert!(
         quality_trend["kinds"]
             .as_array()
@@ -104,8 +105,18 @@ fn examples_give_the_documented_findings() {
                 "examples/jobs/agent-rate-limited/output.log"
             ),
             (
+                "failure-class",
+                "failure/model_error",
+                "examples/jobs/agent-rate-limited/output.log"
+            ),
+            (
                 "api-errors",
                 "api_error/timeout",
+                "examples/jobs/codex-timeout.log"
+            ),
+            (
+                "failure-class",
+                "failure/model_error",
                 "examples/jobs/codex-timeout.log"
             ),
         ])
@@ -232,7 +243,7 @@ fn output_file_is_written_and_stdout_stays_empty() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(out.stdout.is_empty());
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    assert_eq!(report["findings"].as_array().unwrap().len(), 2);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 4);
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         1,
@@ -250,7 +261,10 @@ fn standard_input_is_a_job() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert_eq!(
         finding_keys(&out.json()),
-        keys(&[("api-errors", "api_error/overloaded", "-")])
+        keys(&[
+            ("api-errors", "api_error/overloaded", "-"),
+            ("failure-class", "failure/model_error", "-")
+        ])
     );
 }
 

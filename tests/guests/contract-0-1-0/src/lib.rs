@@ -2,6 +2,7 @@
 //! `wit/` holds that contract as it was published, frozen. Later hosts must
 //! keep loading and running it (imports `host`, exports `rule`, `deriver` and
 //! `classifier` at 0.1.0). It reports each input it sees once, and logs.
+//! Never update `wit/` here from the current contract: its age is the test.
 #![cfg(target_arch = "wasm32")]
 
 wit_bindgen::generate!({

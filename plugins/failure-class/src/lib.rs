@@ -1,0 +1,596 @@
+//! failure-class: one primary reason a job failed, the line that shows it,
+//! and what to do next.
+//!
+//! Classes are checked in priority order (the control plane's classification
+//! table, with `quota_exhausted` kept apart from, and ahead of, transient
+//! API errors, `cancelled` after the timeouts that cancel jobs, and
+//! `build_error` between missing dependencies and failing checks). Each class
+//! has a set of patterns; the log is read once, from the end, and each class
+//! keeps the last line it matched: the causal line is the one nearest the
+//! job's end. The first class in priority order with a match wins.
+//!
+//! A job has failed when its exit code (`meta.json`, or an `exit: N`-style
+//! line) is non-zero, or, with no exit code known, when a class matched. A
+//! job that exited 0 gets no failure finding, whatever it printed, except
+//! `failure/awaiting_input`: a question for a person blocks the job however
+//! it exited. A failed job no class explains is `failure/unknown`, with its
+//! last error-looking lines as evidence: a failure is never silent.
+//!
+//! The fingerprint is built from the causal line with its volatile parts
+//! masked (UUIDs, timestamps, temporary paths, hex ids, numbers), so the same
+//! cause in two runs groups together.
+
+use std::sync::LazyLock;
+
+use augur_sdk::prelude::*;
+use regex::{Regex, RegexSet};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Tests or commands known to be flaky: a failing line that names one
+    /// makes the failure `failure/flaky_test`.
+    pub known_flaky: Vec<String>,
+}
+
+pub struct FailureClass;
+
+/// One failure class: its name (the kind is `failure/<name>`), how bad it
+/// is, what to say and what to do, and the patterns that show it.
+pub struct Class {
+    pub name: &'static str,
+    severity: Severity,
+    title: &'static str,
+    actions: &'static [&'static str],
+    patterns: &'static [&'static str],
+}
+
+/// The classes, in priority order.
+pub const CLASSES: &[Class] = &[
+    Class {
+        name: "scope_policy",
+        severity: Severity::High,
+        title: "The job changed files outside its allowed paths",
+        actions: &[
+            "Let the policy retry run; the changes were not pushed",
+            "If the goal needs those files, widen `allowed_paths` for this task",
+        ],
+        patterns: &[
+            r"(?i)allowed_paths violation",
+            r"(?i)\bscope[_ ]violation\b",
+            r"(?i)outside (?:of )?(?:the )?allowed[_ ]paths",
+        ],
+    },
+    Class {
+        name: "oom",
+        severity: Severity::High,
+        title: "The job ran out of memory",
+        actions: &[
+            "Investigate memory pressure: the peak usage of the step, and what else ran on the machine",
+            "Give the job more memory (a larger runner, container limit or heap), or process the data in smaller batches",
+        ],
+        patterns: &[
+            r"(?i)out of memory: kill(?:ed)? process",
+            r"(?i)\boom[- ]?kill",
+            r"OOMKilled",
+            r"(?i)\bexit(?:ed with)? code:? 137\b",
+            r"(?i)killed \(?signal 9\)?|\bSIGKILL\b",
+            r"^\s*Killed\s*$",
+            r"(?i)CUDA out of memory",
+            r"java\.lang\.OutOfMemoryError",
+            r"JavaScript heap out of memory",
+            r"^\s*MemoryError\b",
+            r"(?i)cannot allocate memory",
+            r"memory allocation of \d+ bytes failed",
+            r"std::bad_alloc",
+        ],
+    },
+    Class {
+        name: "timeout",
+        severity: Severity::Medium,
+        title: "The job timed out",
+        actions: &[
+            "Raise the job's time limit (e.g. `executor.timeout_seconds`, `timeout-minutes`) if the work is legitimately long",
+            "Otherwise split the task, and look for a step that hangs",
+        ],
+        patterns: &[
+            r"(?i)has exceeded the maximum execution time",
+            r"(?i)\b(?:process|command|job|step|execution|task) timed out\b",
+            r"(?i)\btimed out after \d",
+            r"TimeoutExpired",
+            r"(?i)killed (?:after|due to) (?:a )?timeout",
+        ],
+    },
+    Class {
+        name: "cancelled",
+        severity: Severity::Low,
+        title: "The job was cancelled, not failed by its code",
+        actions: &[
+            "Nothing is wrong with the code: re-run the job if its result is still needed",
+            "If cancellations are frequent, check concurrency groups and who or what cancels runs",
+        ],
+        patterns: &[
+            r"(?i)the (?:operation|job|run|workflow) was cancell?ed",
+            r"(?i)\bcancell?ing since a higher priority",
+            r"(?i)received (?:SIGINT|SIGTERM|an interrupt|a shutdown)",
+            r"^\s*KeyboardInterrupt\b",
+            r"(?i)\b(?:build|job) was aborted\b",
+            r"(?i)\bcancell?ed by (?:user|@?\w+)",
+        ],
+    },
+    Class {
+        name: "quota_exhausted",
+        severity: Severity::High,
+        title: "The model provider quota is exhausted",
+        actions: &[
+            "Raise the quota or add credit, or wait for the quota period to reset: retrying now will fail again",
+            "Pause scheduling for this account so failing jobs do not pile up",
+        ],
+        patterns: &[
+            r"insufficient_quota",
+            r"(?i)exceeded your current quota",
+            r"(?i)\bquota (?:has been |was )?(?:exceeded|exhausted)",
+            r"(?i)credit balance is too low",
+            r"(?i)usage limit (?:reached|exceeded|has been reached)",
+            r"(?i)billing hard limit",
+        ],
+    },
+    Class {
+        name: "model_error",
+        severity: Severity::Medium,
+        title: "The model provider's API failed (5xx, overloaded or rate limited)",
+        actions: &[
+            "Retry: API errors like this are transient and a retry usually succeeds",
+            "If it persists, check the provider's status page and add backoff between retries",
+        ],
+        patterns: &[
+            r"overloaded_error|rate_limit_error|api_error",
+            r"(?i)API Error:?\s*(?:5\d\d|429|overloaded)",
+            r"(?i)\b(?:anthropic|openai|claude|codex)\b.*\b(?:5\d\d|429|overloaded|rate[- ]limit(?:ed)?|internal server error|service unavailable|bad gateway)\b",
+            r"(?i)stream disconnected before completion",
+            r"(?i)stream error: (?:codex|claude|openai|anthropic)\b",
+            r"(?i)no response from the model",
+        ],
+    },
+    Class {
+        name: "context_limit",
+        severity: Severity::Medium,
+        title: "The model's context limit was exceeded",
+        actions: &[
+            "Split the task, handing the prior progress to the next part",
+            "Trim what goes into the prompt: large files, long logs, repeated context",
+        ],
+        patterns: &[
+            r"(?i)prompt is too long",
+            r"(?i)context[_ ]length[_ ]exceeded",
+            r"(?i)maximum context length",
+            r"(?i)exceeds? the (?:model's )?context (?:window|limit)",
+            r"(?i)input is too long for (?:the )?requested model",
+            r"(?i)token limit exceeded|too many tokens",
+        ],
+    },
+    Class {
+        name: "dependency_missing",
+        severity: Severity::High,
+        title: "A dependency or command is missing",
+        actions: &[
+            "Fix the environment's bootstrap: install the missing package or tool, or add it to the requirements",
+            "Pin the dependency so a fresh environment gets the same version",
+        ],
+        patterns: &[
+            r"ModuleNotFoundError: No module named",
+            r#"\bNo module named ['"]"#,
+            r": command not found\b|\bcommand not found: ",
+            r#"Cannot find module ['"]"#,
+            r"(?i)could not find a version that satisfies the requirement",
+            r"(?i)no matching distribution found for",
+            r"npm (?:ERR!|error) (?:code E404|404)",
+            r"error: no matching package named",
+            r"E: Unable to locate package",
+            r"fatal error: [^:]+\.h: No such file or directory",
+            r"cannot find -l\w+",
+            r"cannot open shared object file",
+        ],
+    },
+    Class {
+        name: "build_error",
+        severity: Severity::High,
+        title: "The code did not compile",
+        actions: &[
+            "Fix the compiler error at the causal line; later errors often follow from the first",
+            "Build locally with the same toolchain version as CI",
+        ],
+        patterns: &[
+            r"error\[E\d{4}\]",
+            r"error: could not compile",
+            r"error: linking with .* failed",
+            r"undefined reference to",
+            r"ld returned \d+ exit status",
+            r"error TS\d+:",
+            r"\.\w+:\d+(?::\d+)?: (?:fatal )?error: ",
+            r"\[ERROR\] COMPILATION ERROR",
+            r"error: cannot find symbol",
+            r"^\s*(?:SyntaxError|IndentationError|TabError): ",
+        ],
+    },
+    Class {
+        name: "flaky_test",
+        severity: Severity::Low,
+        title: "A known-flaky test failed",
+        actions: &[
+            "Stabilise the test (timing, ordering, shared state) or quarantine it",
+            "Re-run the job to confirm the rest passes",
+        ],
+        patterns: &[r"\bRERUN\b", r"(?i)\bflaky\b.*\bfail|\bfail.*\bflaky\b"],
+    },
+    Class {
+        name: "validation_failure",
+        severity: Severity::High,
+        title: "Tests or lint failed",
+        actions: &[
+            "Investigate the test output at the causal line and fix the code or the test",
+            "Run the same check locally before pushing",
+        ],
+        patterns: &[
+            r"^=+ .*\b[1-9]\d* (?:failed|errors?)\b.* =+$",
+            r"^FAILED \S",
+            r"^ERROR \S+::",
+            r"test result: FAILED",
+            r"^\s*Tests:\s+[1-9]\d* failed",
+            r"^FAILED \((?:failures|errors)=",
+            r"^--- FAIL: ",
+            r"^\s*AssertionError\b",
+            r"(?i)^Found [1-9]\d* errors?\b",
+            r"✖ [1-9]\d* problems?",
+            r"npm (?:ERR!|error) Test failed",
+            r"^\s*error: test failed",
+        ],
+    },
+    Class {
+        name: "awaiting_input",
+        severity: Severity::Medium,
+        title: "The job stopped to ask a question",
+        actions: &[
+            "Answer the question on the task; the job is re-queued once someone replies",
+            "If the question recurs, add the answer to the task's instructions",
+        ],
+        patterns: &[r"<!--\s*cp:question:"],
+    },
+    Class {
+        name: "tool_failure",
+        severity: Severity::Medium,
+        title: "A tool the job used (git, a shell command) failed",
+        actions: &[
+            "Investigate the tool's configuration and the command at the causal line",
+            "For a rejected push: fetch and rebase, or check branch protection",
+        ],
+        patterns: &[
+            r"error: failed to push some refs",
+            r"! \[(?:remote )?rejected\]",
+            r"fatal: (?:not a git repository|refusing to merge|couldn't find remote ref|bad object|ambiguous argument|Needed a single revision|destination path)",
+            r"error: pathspec",
+            r"^CONFLICT \(",
+            r"tool_use_error",
+        ],
+    },
+    Class {
+        name: "infra_tooling",
+        severity: Severity::High,
+        title: "The CI infrastructure failed (runner, registry, credentials, checkout)",
+        actions: &[
+            "Fix the credentials or the environment: tokens, secrets, registry access, runner health",
+            "Re-run once fixed; the code was not the cause",
+        ],
+        patterns: &[
+            r"Permission denied \(publickey",
+            r"fatal: Authentication failed",
+            r"fatal: could not read Username",
+            r"fatal: unable to access",
+            r"unauthorized: authentication required",
+            r"pull access denied",
+            r"manifest unknown",
+            r"toomanyrequests:",
+            r"Error response from daemon",
+            r"ErrImagePull|ImagePullBackOff",
+            r"Unable to locate credentials",
+            r"ExpiredToken|InvalidClientTokenId|security token included in the request is (?:expired|invalid)",
+            r"(?i)could not find default credentials",
+            r"Bad credentials",
+            r"The runner has received a shutdown signal",
+            r"lost communication with the server",
+            r"No space left on device",
+            r"Unable to resolve action",
+        ],
+    },
+];
+
+pub const UNKNOWN: &str = "failure/unknown";
+
+/// Every kind, in priority order, then `failure/unknown`.
+const KINDS: &[&str] = &[
+    "failure/scope_policy",
+    "failure/oom",
+    "failure/timeout",
+    "failure/cancelled",
+    "failure/quota_exhausted",
+    "failure/model_error",
+    "failure/context_limit",
+    "failure/dependency_missing",
+    "failure/build_error",
+    "failure/flaky_test",
+    "failure/validation_failure",
+    "failure/awaiting_input",
+    "failure/tool_failure",
+    "failure/infra_tooling",
+    UNKNOWN,
+];
+
+impl Rule for FailureClass {
+    type Config = Config;
+    const ID: &'static str = "failure-class";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "The one primary reason a job failed, its causal line, and the follow-up action";
+    const KINDS: &'static [&'static str] = KINDS;
+}
+
+/// All patterns in one set, and which class each belongs to.
+static PATTERNS: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
+    let (patterns, owners): (Vec<&str>, Vec<usize>) = CLASSES
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| c.patterns.iter().map(move |p| (*p, i)))
+        .unzip();
+    (
+        RegexSet::new(patterns).expect("class patterns compile"),
+        owners,
+    )
+});
+
+static EXIT_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*exit[:= ]\s*(-?\d+)\s*$|process completed with exit code (-?\d+)|exited with (?:exit )?code (-?\d+)|\bexit status (-?\d+)",
+    )
+    .unwrap()
+});
+
+static QUESTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<!--\s*cp:question:\s*(.*?)\s*-->").unwrap());
+
+static ERROR_LOOKING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:error|errors|fatal|failed|failure|exception|panic|panicked|traceback)\b")
+        .unwrap()
+});
+
+/// Counts of zero and empty error fields: a summary, not a signal.
+static NOT_AN_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b0 (?:errors?|failed|failures?)\b|\b(?:errors?|failures?|failed)[:=]\s*0\b|\bno errors?\b|\bwithout errors?\b").unwrap()
+});
+
+/// The parts of a causal line that change from run to run.
+static VOLATILE: LazyLock<[(Regex, &str); 5]> = LazyLock::new(|| {
+    [
+        (
+            Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b").unwrap(),
+            "<uuid>",
+        ),
+        (
+            Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?").unwrap(),
+            "<time>",
+        ),
+        (
+            Regex::new(r#"(?:/tmp/|/var/folders/|/private/var/folders/|(?i:[a-z]:\\Users\\[^\\]+\\AppData\\Local\\Temp\\))[^\s'":,)]*"#).unwrap(),
+            "<tmp>",
+        ),
+        (Regex::new(r"\b(?:0x)?[0-9a-fA-F]{7,}\b").unwrap(), "<hex>"),
+        (Regex::new(r"\d+").unwrap(), "<n>"),
+    ]
+});
+
+/// The causal line with its volatile parts masked.
+pub fn mask(line: &str) -> String {
+    let mut out = line.trim().to_owned();
+    for (i, (re, with)) in VOLATILE.iter().enumerate() {
+        out = if i == 3 {
+            // Ids have digits; words like `deadline` or `facade` do not.
+            re.replace_all(&out, |c: &regex::Captures| {
+                if c[0].bytes().any(|b| b.is_ascii_digit()) {
+                    (*with).to_owned()
+                } else {
+                    c[0].to_owned()
+                }
+            })
+            .into_owned()
+        } else {
+            re.replace_all(&out, *with).into_owned()
+        };
+    }
+    out
+}
+
+/// The exit code and where it came from.
+fn exit_code(job: &Job) -> Option<(i64, &'static str)> {
+    if let Some(code) = job.meta.as_ref().and_then(|m| m.exit_code) {
+        return Some((code, "meta.json"));
+    }
+    job.lines().rev().find_map(|(_, line)| {
+        let caps = EXIT_CODE.captures(line)?;
+        let code = caps
+            .iter()
+            .skip(1)
+            .flatten()
+            .next()?
+            .as_str()
+            .parse()
+            .ok()?;
+        Some((code, "log"))
+    })
+}
+
+impl Classifier for FailureClass {
+    fn classify(job: &Job, config: &Config) -> Result<Vec<Finding>, RuleError> {
+        let (set, owners) = &*PATTERNS;
+        // Per class, the last line (number, text) it matched.
+        let mut last: Vec<Option<(u32, &str)>> = vec![None; CLASSES.len()];
+        let mut flaky_named: Option<(u32, &str)> = None;
+        let mut found = 0;
+        for (n, line) in job.lines().rev() {
+            if found == CLASSES.len() {
+                break;
+            }
+            for pattern in set.matches(line).iter() {
+                let class = owners[pattern];
+                if last[class].is_none() {
+                    last[class] = Some((n, line));
+                    found += 1;
+                }
+            }
+            if flaky_named.is_none()
+                && !config.known_flaky.is_empty()
+                && ERROR_LOOKING.is_match(line)
+                && config
+                    .known_flaky
+                    .iter()
+                    .any(|t| !t.is_empty() && line.contains(t.as_str()))
+            {
+                flaky_named = Some((n, line));
+            }
+        }
+        let flaky = CLASSES.iter().position(|c| c.name == "flaky_test").unwrap();
+        let validation = CLASSES
+            .iter()
+            .position(|c| c.name == "validation_failure")
+            .unwrap();
+        let awaiting = CLASSES
+            .iter()
+            .position(|c| c.name == "awaiting_input")
+            .unwrap();
+        // A known-flaky test's failure counts only when tests failed at all.
+        if last[flaky].is_none() && last[validation].is_some() {
+            last[flaky] = flaky_named;
+        }
+
+        let exit = exit_code(job);
+        let matched = last.iter().position(Option::is_some);
+        let failed = match exit {
+            Some((code, _)) => code != 0,
+            None => matched.is_some(),
+        };
+        let class = if failed {
+            matched
+        } else {
+            // A green job: only a question for a person is worth saying.
+            last[awaiting].is_some().then_some(awaiting)
+        };
+        let stage = job.meta.as_ref().and_then(|m| m.stage.clone());
+        let exit_json = exit.map(|(code, from)| json!({"code": code, "from": from}));
+        let Some(class_index) = class else {
+            return Ok(if failed {
+                vec![unknown(job, exit_json, stage)]
+            } else {
+                Vec::new()
+            });
+        };
+        let class = &CLASSES[class_index];
+        let (line_no, line) = last[class_index].expect("a matched class has a line");
+        let kind = format!("failure/{}", class.name);
+        let masked = mask(line);
+        let mut data = json!({
+            "class": class.name,
+            "causal_line": line.trim(),
+            "exit": exit_json,
+            "stage": stage,
+        });
+        if class.name == "awaiting_input" {
+            let question = QUESTION
+                .captures(line)
+                .map(|c| c[1].to_owned())
+                .unwrap_or_else(|| line.trim().to_owned());
+            data["question"] = json!(question);
+        }
+        let mut finding = Finding::new(&kind, class.severity, class.title)
+            .message(format!(
+                "{} at line {line_no} of {}: {}{}",
+                class.title,
+                job.source,
+                excerpt(line),
+                match exit {
+                    Some((code, from)) => format!(" (exit code {code}, from {from})"),
+                    None => String::new(),
+                }
+            ))
+            .fingerprint(fingerprint(&[FailureClass::ID, &kind, &masked]))
+            .evidence(Evidence::at_lines(job, line_no, line_no, excerpt(line)));
+        for action in class.actions {
+            finding = finding.action(*action);
+        }
+        Ok(vec![finding.data(data)])
+    }
+}
+
+/// A failed job no class explains: its last error-looking lines.
+fn unknown(job: &Job, exit: Option<serde_json::Value>, stage: Option<String>) -> Finding {
+    let mut lines: Vec<(u32, &str)> = job
+        .lines()
+        .rev()
+        .filter(|(_, l)| ERROR_LOOKING.is_match(l) && !NOT_AN_ERROR.is_match(l))
+        .take(3)
+        .collect();
+    if lines.is_empty() {
+        // Nothing looks like an error: the last words before the exit are
+        // the best clue there is.
+        lines = job
+            .lines()
+            .rev()
+            .filter(|(_, l)| !l.trim().is_empty() && !EXIT_CODE.is_match(l))
+            .take(3)
+            .collect();
+    }
+    lines.reverse();
+    let mut finding = Finding::new(
+        UNKNOWN,
+        Severity::Medium,
+        "The job failed for a reason no class explains",
+    )
+    .message(match lines.last() {
+        Some((n, l)) => format!(
+            "{} failed, and no failure class explains it; its last telling line is line {n}: {}",
+            job.source,
+            excerpt(l)
+        ),
+        None => format!("{} failed, and printed nothing", job.source),
+    })
+    .fingerprint(fingerprint(&[
+        FailureClass::ID,
+        UNKNOWN,
+        &lines.last().map(|(_, l)| mask(l)).unwrap_or_default(),
+    ]))
+    .action("Investigate stderr and the last lines of the log")
+    .action("If this failure recurs, add a pattern for it so it gets a class");
+    for (n, l) in &lines {
+        finding = finding.evidence(Evidence::at_lines(job, *n, *n, excerpt(l)));
+    }
+    finding.data(json!({
+        "class": "unknown",
+        "exit": exit,
+        "stage": stage,
+        "error_lines": lines.iter().map(|(_, l)| l.trim()).collect::<Vec<_>>(),
+    }))
+}
+
+/// A line short enough for a report.
+fn excerpt(line: &str) -> String {
+    let line = line.trim();
+    match line.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
+augur_sdk::export_classifier!(FailureClass);
+
+#[cfg(test)]
+mod tests;

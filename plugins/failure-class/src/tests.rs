@@ -1,0 +1,246 @@
+use super::*;
+
+fn job(text: &str, exit: Option<i64>) -> Job {
+    let mut job = Job::from_text("job.log", text);
+    if let Some(code) = exit {
+        job.meta = Some(
+            augur_sdk::JobMeta::from_json(
+                "meta.json",
+                &format!(r#"{{"exit_code": {code}, "stage": "test"}}"#),
+            )
+            .unwrap(),
+        );
+    }
+    job
+}
+
+fn classify(text: &str, exit: Option<i64>) -> Vec<Finding> {
+    FailureClass::classify(&job(text, exit), &Config::default()).unwrap()
+}
+
+/// The kind and the causal line's locator.
+fn verdict(text: &str, exit: Option<i64>) -> Option<(String, String)> {
+    let findings = classify(text, exit);
+    assert!(findings.len() <= 1, "{findings:#?}");
+    findings.first().map(|f| {
+        (
+            f.kind.clone(),
+            f.evidence
+                .last()
+                .map(|e| e.locator.clone())
+                .unwrap_or_default(),
+        )
+    })
+}
+
+fn kind(text: &str, exit: Option<i64>) -> Option<String> {
+    verdict(text, exit).map(|v| v.0)
+}
+
+#[test]
+fn priority_order_decides_between_classes() {
+    // OOM outranks the test failure that follows from it.
+    let log = "collected 10 items\nKilled\n=========== 1 failed, 9 passed in 3.2s ===========\n";
+    assert_eq!(
+        verdict(log, Some(137)),
+        Some(("failure/oom".into(), "L2".into()))
+    );
+    // A missing module outranks the failures it causes.
+    let log = "E   ModuleNotFoundError: No module named 'requests'\n==== 2 errors in 0.3s ====\n";
+    assert_eq!(
+        kind(log, Some(1)).as_deref(),
+        Some("failure/dependency_missing")
+    );
+}
+
+#[test]
+fn the_causal_line_is_the_last_match() {
+    let log = "FAILED tests/a.py::test_one - assert 1 == 2\nFAILED tests/b.py::test_two - assert 3 == 4\ndone\n";
+    assert_eq!(
+        verdict(log, Some(1)),
+        Some(("failure/validation_failure".into(), "L2".into()))
+    );
+}
+
+#[test]
+fn green_jobs_get_nothing_whatever_they_print() {
+    let log = "==== 12 passed, 0 failed in 1.0s ====\nerror: 0\nno_errors_found = True\nexit: 0\n";
+    assert_eq!(kind(log, None), None);
+    // Exit 0 wins over scary words.
+    assert_eq!(kind("FAILED tests/a.py::flaky (expected)\n", Some(0)), None);
+}
+
+#[test]
+fn exit_codes_come_from_meta_or_the_log() {
+    assert_eq!(
+        kind("some output\nexit: 2\n", None).as_deref(),
+        Some(UNKNOWN)
+    );
+    assert_eq!(kind("some output\n", Some(3)).as_deref(), Some(UNKNOWN));
+    assert_eq!(
+        kind("##[error]Process completed with exit code 1.\n", None).as_deref(),
+        Some(UNKNOWN)
+    );
+    // No exit code and nothing recognisable: not a failure.
+    assert_eq!(kind("hello\n", None), None);
+}
+
+#[test]
+fn unknown_failures_cite_the_last_error_looking_lines() {
+    let log = "step 1\nerror: something odd happened\n0 errors in lint\nWARN x\nfatal: the end\n";
+    let f = &classify(log, Some(1))[0];
+    assert_eq!(f.kind, UNKNOWN);
+    let locators: Vec<&str> = f.evidence.iter().map(|e| e.locator.as_str()).collect();
+    assert_eq!(locators, ["L2", "L5"]);
+}
+
+#[test]
+fn awaiting_input_carries_the_question_even_on_exit_0() {
+    let log = "Working...\n<!-- cp:question: Should I delete the legacy API? -->\n";
+    let f = &classify(log, Some(0))[0];
+    assert_eq!(f.kind, "failure/awaiting_input");
+    assert_eq!(f.data["question"], "Should I delete the legacy API?");
+}
+
+#[test]
+fn quota_is_kept_apart_from_rate_limits() {
+    let quota = r#"API Error: 429 {"type":"error","error":{"type":"insufficient_quota","message":"You exceeded your current quota"}}"#;
+    assert_eq!(
+        kind(quota, Some(1)).as_deref(),
+        Some("failure/quota_exhausted")
+    );
+    let rate = r#"API Error: 429 {"type":"error","error":{"type":"rate_limit_error"}}"#;
+    assert_eq!(kind(rate, Some(1)).as_deref(), Some("failure/model_error"));
+}
+
+#[test]
+fn known_flaky_tests_are_named_in_config() {
+    let log = "FAILED tests/net.py::test_retry_socket - ConnectionResetError\n==== 1 failed, 40 passed ====\n";
+    let config = Config {
+        known_flaky: vec!["test_retry_socket".into()],
+    };
+    let f = &FailureClass::classify(&job(log, Some(1)), &config).unwrap()[0];
+    assert_eq!(f.kind, "failure/flaky_test");
+    assert_eq!(
+        kind(log, Some(1)).as_deref(),
+        Some("failure/validation_failure")
+    );
+}
+
+#[test]
+fn fingerprints_group_the_same_cause_across_runs() {
+    let a = "2026-11-20T09:12:03Z Error response from daemon: pull access denied for 7f3a9c1e2b, /tmp/build-4411/ctx id 123e4567-e89b-12d3-a456-426614174000\n";
+    let b = "2026-11-21T18:00:59Z Error response from daemon: pull access denied for 9b1c0d2e3f, /tmp/build-9/ctx id 0e4567ab-e89b-12d3-a456-426614174999\n";
+    let (fa, fb) = (&classify(a, Some(1))[0], &classify(b, Some(1))[0]);
+    assert_eq!(fa.kind, "failure/infra_tooling");
+    assert_eq!(fa.fingerprint, fb.fingerprint);
+    assert_eq!(
+        mask(a),
+        "<time> Error response from daemon: pull access denied for <hex>, <tmp> id <uuid>"
+    );
+    assert_ne!(
+        fa.fingerprint,
+        classify("Error response from daemon: manifest unknown\n", Some(1))[0].fingerprint
+    );
+}
+
+#[test]
+fn each_class_is_recognised_in_the_shapes_people_see() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "ERROR: allowed_paths violation: src/secret.py is outside allowed_paths",
+            "scope_policy",
+        ),
+        (
+            "[12345.678] Out of memory: Killed process 4242 (python) total-vm:1234kB",
+            "oom",
+        ),
+        (
+            "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB",
+            "oom",
+        ),
+        (
+            "Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space",
+            "oom",
+        ),
+        (
+            "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
+            "oom",
+        ),
+        (
+            "##[error]The job running on runner GitHub Actions 2 has exceeded the maximum execution time of 360 minutes.",
+            "timeout",
+        ),
+        ("##[error]The operation was canceled.", "cancelled"),
+        (
+            "API Error: 529 {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}",
+            "model_error",
+        ),
+        (
+            "[2026-11-20T11:55:06Z] aborting: no response from the model",
+            "model_error",
+        ),
+        (
+            "ERROR: stream error: context_length_exceeded: Your input exceeds the context window",
+            "context_limit",
+        ),
+        (
+            "API Error: 400 prompt is too long: 210000 tokens > 200000 maximum",
+            "context_limit",
+        ),
+        (
+            "/bin/sh: 1: poetry: command not found",
+            "dependency_missing",
+        ),
+        (
+            "ERROR: No matching distribution found for torch==9.9.9",
+            "dependency_missing",
+        ),
+        ("npm ERR! code E404", "dependency_missing"),
+        (
+            "error[E0425]: cannot find value `x` in this scope",
+            "build_error",
+        ),
+        (
+            "src/main.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+            "build_error",
+        ),
+        (
+            "test result: FAILED. 3 passed; 1 failed; 0 ignored",
+            "validation_failure",
+        ),
+        (
+            "Tests:       2 failed, 14 passed, 16 total",
+            "validation_failure",
+        ),
+        ("FAILED (failures=1)", "validation_failure"),
+        (
+            " ! [rejected]        main -> main (fetch first)",
+            "tool_failure",
+        ),
+        (
+            "git@github.com: Permission denied (publickey).",
+            "infra_tooling",
+        ),
+        (
+            "toomanyrequests: You have reached your pull rate limit.",
+            "infra_tooling",
+        ),
+    ];
+    for (line, class) in cases {
+        assert_eq!(
+            kind(line, Some(1)).as_deref(),
+            Some(format!("failure/{class}").as_str()),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn kinds_match_the_classes() {
+    let from_classes: Vec<String> = CLASSES
+        .iter()
+        .map(|c| format!("failure/{}", c.name))
+        .collect();
+    assert_eq!(&KINDS[..KINDS.len() - 1], from_classes.as_slice());
+}
