@@ -26,14 +26,22 @@ pub const CONTRACT_VERSION: &str = "0.1.1";
 /// also how wasmtime matches interface names). Older patch releases only
 /// lack interfaces added since; newer ones add interfaces this host ignores.
 pub fn is_compatible(version: &str) -> bool {
-    let fields = |v: &str| -> Vec<u64> {
-        v.split(['.', '-', '+'])
-            .take(3)
-            .map_while(|p| p.parse().ok())
-            .collect()
-    };
-    let (theirs, ours) = (fields(version), fields(CONTRACT_VERSION));
-    theirs.len() == 3 && theirs[0] == ours[0] && (ours[0] != 0 || theirs[1] == ours[1])
+    let (theirs, ours) = (version_fields(version), version_fields(CONTRACT_VERSION));
+    theirs.len() >= 3 && theirs[0] == ours[0] && (ours[0] != 0 || theirs[1] == ours[1])
+}
+
+/// Whether semver-like `version` is newer than this host's contract (numeric
+/// fields compared in order; anything unparsable counts as older).
+pub fn is_newer(version: &str) -> bool {
+    version_fields(version) > version_fields(CONTRACT_VERSION)
+}
+
+/// The leading numeric fields of a version: `0.1.1-2` → [0, 1, 1, 2].
+fn version_fields(version: &str) -> Vec<u64> {
+    version
+        .split(['.', '-', '+'])
+        .map_while(|p| p.parse().ok())
+        .collect()
 }
 
 /// The version of an export named `augur:rules/<interface>@<version>`.
@@ -57,6 +65,16 @@ mod tests {
         assert!(!is_compatible("1.1.0"));
         assert!(!is_compatible("99.0.0"));
         assert!(!is_compatible("0.1"));
+    }
+
+    #[test]
+    fn newer_versions_compare_field_by_field() {
+        assert!(is_newer("0.2.0"));
+        assert!(is_newer("99.0.0"));
+        assert!(is_newer("1.0.0"));
+        assert!(!is_newer(CONTRACT_VERSION));
+        assert!(!is_newer("0.1.0"));
+        assert!(!is_newer("0.0.9"));
     }
 
     #[test]

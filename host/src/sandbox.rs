@@ -429,7 +429,7 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
                         .rsplit_once('@')
                         .map_or("(no version)", |(_, v)| v)
                         .to_owned();
-                    let newer = is_newer(&found, contract::CONTRACT_VERSION);
+                    let newer = contract::is_newer(&found);
                     LoadError::ContractVersion { found, newer }
                 }
                 None => LoadError::NotARule { exports },
@@ -472,14 +472,6 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
         classifier,
         correlator,
     })
-}
-
-/// Whether semver-like version `a` is newer than `b` (numeric fields compared
-/// in order; anything unparsable counts as older).
-fn is_newer(a: &str, b: &str) -> bool {
-    let parse =
-        |v: &str| -> Vec<u64> { v.split(['.', '-']).map_while(|p| p.parse().ok()).collect() };
-    parse(a) > parse(b)
 }
 
 /// A compiled component, linked and ready to instantiate.
@@ -946,14 +938,6 @@ mod tests {
             "unreachable_code_reached"
         );
         assert_eq!(snake_case("MemoryOutOfBounds"), "memory_out_of_bounds");
-    }
-
-    #[test]
-    fn compares_contract_versions() {
-        assert!(is_newer("0.2.0", "0.1.0"));
-        assert!(is_newer("1.0.0", "0.9.9"));
-        assert!(!is_newer("0.1.0", "0.1.0"));
-        assert!(!is_newer("0.0.9", "0.1.0"));
     }
 
     #[test]
