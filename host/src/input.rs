@@ -6,8 +6,9 @@
 use std::{
     collections::BTreeMap,
     fs,
-    io::Read,
+    io::{self, BufReader, BufWriter, Read, Write},
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use augur_sdk::{JobMeta, Snapshot};
@@ -30,6 +31,14 @@ pub struct Series {
     pub snapshots: Vec<SnapshotInput>,
 }
 
+/// A log larger than this is not held in memory: it stays on disk (standard
+/// input is copied to a temporary file) and rules read it window by window.
+pub const IN_MEMORY_LOG_BYTES: usize = 8 * 1024 * 1024;
+
+/// How much of a log's start is checked for the signs of a binary file or of
+/// UTF-16 text.
+const SNIFF_BYTES: usize = 8 * 1024;
+
 /// One job's output.
 #[derive(Debug, Clone)]
 pub struct JobInput {
@@ -37,7 +46,39 @@ pub struct JobInput {
     pub source: String,
     /// `meta.json` as JSON text, when the job folder has a valid one.
     pub meta: Option<String>,
-    pub text: String,
+    pub body: LogBody,
+}
+
+/// Where a log's text is.
+#[derive(Debug, Clone)]
+pub enum LogBody {
+    /// In memory: a small log, decoded (invalid UTF-8 replaced, with a warning).
+    Text(String),
+    /// On disk: a large log, or a temporary copy of a large standard input or
+    /// of a UTF-16 log decoded to UTF-8. Invalid UTF-8 is replaced as it is read.
+    File {
+        path: PathBuf,
+        /// Keeps a temporary copy alive; it is deleted with the last clone.
+        temp: Option<Arc<tempfile::TempPath>>,
+    },
+}
+
+impl JobInput {
+    /// The log from its start, as bytes.
+    pub fn reader(&self) -> io::Result<Box<dyn Read + '_>> {
+        Ok(match &self.body {
+            LogBody::Text(text) => Box::new(text.as_bytes()),
+            LogBody::File { path, .. } => Box::new(BufReader::new(fs::File::open(path)?)),
+        })
+    }
+
+    /// The whole text, when it is held in memory.
+    pub fn text(&self) -> Option<&str> {
+        match &self.body {
+            LogBody::Text(text) => Some(text),
+            LogBody::File { .. } => None,
+        }
+    }
 }
 
 /// A problem with an input: an error (the input, or part of it, could not be
@@ -195,13 +236,13 @@ pub fn load_jobs(
     let mut jobs = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            match stdin.read_to_end(&mut bytes) {
-                Ok(_) => jobs.push(JobInput {
+            match read_log("-", &mut *stdin, None, problems) {
+                Ok(Some(body)) => jobs.push(JobInput {
                     source: "-".into(),
                     meta: None,
-                    text: decode("-", bytes, problems),
+                    body,
                 }),
+                Ok(None) => {}
                 Err(e) => problems.push(Problem::error(
                     "-",
                     format!("cannot read standard input: {e}"),
@@ -227,8 +268,9 @@ pub fn load_jobs(
 
 fn read_job(file: &Path, problems: &mut Vec<Problem>) -> Option<JobInput> {
     let source = display(file);
-    let bytes = match fs::read(file) {
-        Ok(b) => b,
+    let body = fs::File::open(file).and_then(|f| read_log(&source, f, Some(file), problems));
+    let body = match body {
+        Ok(body) => body?,
         Err(e) => {
             problems.push(Problem::error(
                 &source,
@@ -237,14 +279,127 @@ fn read_job(file: &Path, problems: &mut Vec<Problem>) -> Option<JobInput> {
             return None;
         }
     };
-    let text = decode(&source, bytes, problems);
     let meta_path = file.with_file_name("meta.json");
     let meta = if file.file_name().is_some_and(|n| n == "output.log") && meta_path.is_file() {
         read_meta(&meta_path, problems)
     } else {
         None
     };
-    Some(JobInput { source, meta, text })
+    Some(JobInput { source, meta, body })
+}
+
+/// Reads a log: small ones into memory, large ones left where they are (or,
+/// from standard input, copied to a temporary file). A log that starts with a
+/// UTF-16 byte order mark is decoded to UTF-8; one with NUL bytes near its
+/// start is not text, and is refused (`Ok(None)`, with an error saying so).
+fn read_log(
+    source: &str,
+    mut reader: impl Read,
+    on_disk: Option<&Path>,
+    problems: &mut Vec<Problem>,
+) -> io::Result<Option<LogBody>> {
+    let mut head = Vec::new();
+    (&mut reader)
+        .take(IN_MEMORY_LOG_BYTES as u64 + 1)
+        .read_to_end(&mut head)?;
+    let sniff = &head[..head.len().min(SNIFF_BYTES)];
+    if let Some(big_endian) = match sniff {
+        [0xFF, 0xFE, ..] => Some(false),
+        [0xFE, 0xFF, ..] => Some(true),
+        _ => None,
+    } {
+        problems.push(Problem::warning(
+            source,
+            format!(
+                "UTF-16 ({}) text, decoded to UTF-8 before the rules read it",
+                if big_endian {
+                    "big-endian"
+                } else {
+                    "little-endian"
+                }
+            ),
+        ));
+        return decode_utf16(io::Cursor::new(head).chain(reader), big_endian).map(Some);
+    }
+    if let Some(offset) = sniff.iter().position(|&b| b == 0) {
+        problems.push(Problem::error(
+            source,
+            format!(
+                "not a text log: it has a NUL byte at offset {offset}, as binary files do; \
+                 give augur the job's text output (convert other encodings to UTF-8 first)"
+            ),
+        ));
+        return Ok(None);
+    }
+    if head.len() <= IN_MEMORY_LOG_BYTES {
+        return Ok(Some(LogBody::Text(decode(source, head, problems))));
+    }
+    if let Some(path) = on_disk {
+        return Ok(Some(LogBody::File {
+            path: path.to_owned(),
+            temp: None,
+        }));
+    }
+    let mut temp = tempfile::NamedTempFile::new()?;
+    temp.write_all(&head)?;
+    io::copy(&mut reader, &mut temp)?;
+    temp.flush()?;
+    Ok(Some(on_disk_body(temp.into_temp_path())))
+}
+
+fn on_disk_body(temp: tempfile::TempPath) -> LogBody {
+    LogBody::File {
+        path: temp.to_path_buf(),
+        temp: Some(Arc::new(temp)),
+    }
+}
+
+/// UTF-16 text (after its byte order mark) as UTF-8, in memory when small,
+/// else in a temporary file. Unpaired surrogates become U+FFFD.
+fn decode_utf16(reader: impl Read, big_endian: bool) -> io::Result<LogBody> {
+    let mut bytes = BufReader::new(reader).bytes().skip(2);
+    let mut units_error = None;
+    let units = std::iter::from_fn(|| {
+        let mut pair = [0u8; 2];
+        for b in &mut pair {
+            match bytes.next()? {
+                Ok(byte) => *b = byte,
+                Err(e) => {
+                    units_error = Some(e);
+                    return None;
+                }
+            }
+        }
+        Some(if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        })
+    });
+    let mut text = String::new();
+    let mut temp: Option<BufWriter<tempfile::NamedTempFile>> = None;
+    for c in char::decode_utf16(units) {
+        text.push(c.unwrap_or(char::REPLACEMENT_CHARACTER));
+        if text.len() >= 64 * 1024 && (temp.is_some() || text.len() > IN_MEMORY_LOG_BYTES) {
+            let out = match &mut temp {
+                Some(out) => out,
+                None => temp.insert(BufWriter::new(tempfile::NamedTempFile::new()?)),
+            };
+            out.write_all(text.as_bytes())?;
+            text.clear();
+        }
+    }
+    if let Some(e) = units_error {
+        return Err(e);
+    }
+    match temp {
+        None => Ok(LogBody::Text(text)),
+        Some(mut out) => {
+            out.write_all(text.as_bytes())?;
+            let temp = out.into_inner().map_err(|e| e.into_error())?;
+            Ok(on_disk_body(temp.into_temp_path()))
+        }
+    }
 }
 
 fn read_meta(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
@@ -379,7 +534,7 @@ mod tests {
         );
         assert_eq!(jobs.len(), 3);
         assert!(jobs[0].meta.as_deref().unwrap().contains("\"j1\""));
-        assert_eq!(jobs[1].text, "bad \u{fffd} byte\n");
+        assert_eq!(jobs[1].text(), Some("bad \u{fffd} byte\n"));
         assert!(jobs[1].meta.is_none());
         let messages: Vec<_> = problems
             .iter()
@@ -408,8 +563,80 @@ mod tests {
             &mut problems,
         );
         assert_eq!(
-            (jobs[0].source.as_str(), jobs[0].text.as_str()),
-            ("-", "from stdin")
+            (jobs[0].source.as_str(), jobs[0].text()),
+            ("-", Some("from stdin"))
+        );
+    }
+
+    fn read_all(job: &JobInput) -> String {
+        let mut text = String::new();
+        job.reader().unwrap().read_to_string(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn large_logs_stay_on_disk_and_large_standard_input_goes_to_a_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = "a line of a large log\n".repeat(IN_MEMORY_LOG_BYTES / 20);
+        let path = write(dir.path(), "big.log", big.as_bytes());
+        let mut problems = Vec::new();
+        let jobs = load_jobs(
+            &[path.clone(), PathBuf::from("-")],
+            &mut big.as_bytes(),
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(matches!(&jobs[0].body, LogBody::File { path: p, temp: None } if *p == path));
+        let LogBody::File {
+            path: temp,
+            temp: Some(_),
+        } = jobs[1].body.clone()
+        else {
+            panic!(
+                "standard input should be in a temporary file: {:?}",
+                jobs[1].body
+            );
+        };
+        assert_eq!(read_all(&jobs[0]), big);
+        assert_eq!(read_all(&jobs[1]), big);
+        drop(jobs);
+        assert!(!temp.exists(), "the temporary copy is deleted with the job");
+    }
+
+    #[test]
+    fn utf16_is_decoded_and_binary_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(
+            "Error: café\nexit: 1\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        );
+        let mut utf16be = vec![0xFE, 0xFF];
+        utf16be.extend("ok\n".encode_utf16().flat_map(u16::to_be_bytes));
+        let le = write(dir.path(), "le.log", &utf16);
+        let be = write(dir.path(), "be.log", &utf16be);
+        let bin = write(dir.path(), "core.bin", b"\x7fELF\x02\x01\x01\x00\x00\x00");
+        let mut problems = Vec::new();
+        let jobs = load_jobs(&[le, be, bin], &mut std::io::empty(), &mut problems);
+        assert_eq!(jobs.len(), 2);
+        assert_eq!(jobs[0].text(), Some("Error: café\nexit: 1\n"));
+        assert_eq!(jobs[1].text(), Some("ok\n"));
+        assert!(
+            problems[0].message.contains("UTF-16 (little-endian)"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].message.contains("UTF-16 (big-endian)"),
+            "{problems:?}"
+        );
+        let binary = &problems[2];
+        assert_eq!(binary.severity, ProblemSeverity::Error);
+        assert!(binary.input.ends_with("core.bin"));
+        assert!(
+            binary.message.contains("NUL byte at offset 7"),
+            "{}",
+            binary.message
         );
     }
 }

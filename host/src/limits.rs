@@ -13,6 +13,9 @@ pub const MAX_STACK_KIB: u64 = 64 * 1024;
 /// must hold the largest wasm stack a rule may have, plus room for the host.
 pub const WORKER_STACK_BYTES: usize = (MAX_STACK_KIB as usize) * 1024 + 16 * 1024 * 1024;
 
+/// The smallest `window_bytes`: a window must hold an ordinary line.
+pub const MIN_WINDOW_BYTES: usize = 1024;
+
 /// Bounds for one call of one rule on one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -57,6 +60,16 @@ pub struct Limits {
     /// Bytes a call may write to its log (stdout, stderr and the host log
     /// together); the rest is dropped and the cut is noted.
     pub log_bytes: usize,
+    /// Bytes of a log one classifier call sees. A longer log is read in
+    /// windows of this size, one call each, so no call (and no copy the host
+    /// makes) holds more of it; a log scanner carries its state from window
+    /// to window.
+    pub window_bytes: usize,
+    /// Lines of the previous window repeated at the start of the next, so a
+    /// pattern spanning lines is seen whole (at most a quarter of a window).
+    pub window_overlap_lines: usize,
+    /// Bytes of state a log scanner may carry from one window to the next.
+    pub max_state_bytes: usize,
 }
 
 impl Default for Limits {
@@ -73,6 +86,9 @@ impl Default for Limits {
             max_string_bytes: 16 * 1024,
             output_bytes: 8 * 1024 * 1024,
             log_bytes: 64 * 1024,
+            window_bytes: 8 * 1024 * 1024,
+            window_overlap_lines: 32,
+            max_state_bytes: 1024 * 1024,
         }
     }
 }
@@ -93,6 +109,9 @@ pub struct LimitsOverride {
     pub max_string_bytes: Option<usize>,
     pub output_bytes: Option<usize>,
     pub log_bytes: Option<usize>,
+    pub window_bytes: Option<usize>,
+    pub window_overlap_lines: Option<usize>,
+    pub max_state_bytes: Option<usize>,
 }
 
 /// The bounds of one call, with the input-scaled ones worked out.
@@ -116,6 +135,9 @@ impl Limits {
             max_string_bytes: o.max_string_bytes.unwrap_or(self.max_string_bytes),
             output_bytes: o.output_bytes.unwrap_or(self.output_bytes),
             log_bytes: o.log_bytes.unwrap_or(self.log_bytes),
+            window_bytes: o.window_bytes.unwrap_or(self.window_bytes),
+            window_overlap_lines: o.window_overlap_lines.unwrap_or(self.window_overlap_lines),
+            max_state_bytes: o.max_state_bytes.unwrap_or(self.max_state_bytes),
         }
     }
 
@@ -135,6 +157,12 @@ impl Limits {
         }
         if self.output_bytes == 0 {
             return Err("`output_bytes` must be at least 1".into());
+        }
+        if self.window_bytes < MIN_WINDOW_BYTES {
+            return Err(format!(
+                "`window_bytes` must be at least {MIN_WINDOW_BYTES}, not {}",
+                self.window_bytes
+            ));
         }
         Ok(())
     }

@@ -7,7 +7,9 @@
 //! `invalid_output`; too many findings and overlong strings are cut, with a
 //! warning saying so.
 
-use std::{cell::OnceCell, collections::HashMap, collections::HashSet};
+use std::{collections::HashMap, collections::HashSet};
+
+use augur_sdk::window::Windows;
 
 use serde_json::Value;
 
@@ -101,18 +103,8 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
                 .collect()
         })
         .collect();
-    let wit_jobs: Vec<contract::JobOutput> = inputs
-        .jobs
-        .iter()
-        .map(|j| contract::JobOutput {
-            source: j.source.clone(),
-            meta: j.meta.clone(),
-            text: j.text.clone(),
-            first_line: 1,
-        })
-        .collect();
     let series_views: Vec<InputView> = inputs.series.iter().map(InputView::series).collect();
-    let job_views: Vec<InputView> = wit_jobs.iter().map(InputView::job).collect();
+    let job_views: Vec<InputView> = inputs.jobs.iter().map(InputView::job).collect();
 
     // Every call of every rule, planned up front so an interruption can say
     // how far the run got. Correlators run last, once, over what the others
@@ -134,7 +126,7 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
                 calls.extend(
                     job_views
                         .iter()
-                        .zip(&wit_jobs)
+                        .zip(&inputs.jobs)
                         .map(|(v, j)| (v, Call::Classify(j))),
                 );
             }
@@ -161,6 +153,7 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
             })
             .collect(),
         walls: vec![std::time::Duration::ZERO; pack.rules.len()],
+        lossy_warned: HashSet::new(),
     };
 
     let mut runner = Runner {
@@ -214,6 +207,8 @@ struct Progress {
     /// Per rule of the pack, in pack order.
     stats: Vec<RuleStats>,
     walls: Vec<std::time::Duration>,
+    /// Logs read from disk already said to hold invalid UTF-8.
+    lossy_warned: HashSet<String>,
 }
 
 /// What each call needs: the sandbox, the pack, and where results go.
@@ -229,40 +224,199 @@ impl Runner<'_> {
     /// Makes one call of rule `index` and collects what it returned; or,
     /// when the run is interrupted, says where it stopped.
     fn call(&mut self, index: usize, view: &InputView, call: Call) -> Result<(), Interruption> {
-        let rule = &self.pack.rules[index];
-        let progress = &mut *self.progress;
-        let interruption = |progress: &Progress, input: Option<&str>| Interruption {
-            completed_calls: progress.completed_calls,
-            planned_calls: progress.planned_calls,
-            stopped_rule: input.map(|_| rule.id.clone()),
-            stopped_input: input.map(str::to_owned),
-        };
         if self.sandbox.is_interrupted() {
-            return Err(interruption(progress, None));
+            return Err(self.interruption(index, None));
         }
+        let rule = &self.pack.rules[index];
         tracing::debug!(rule = %rule.id, input = view.name(), "calling the rule");
         let (component, limits, config) = (&rule.component, &rule.limits, &rule.config);
         let outcome = match call {
             Call::Derive(series) => self.sandbox.derive(component, limits, series, config),
-            Call::Classify(job) => self.sandbox.classify(component, limits, job, config),
+            Call::Classify(job) => return self.classify(index, view, job),
             Call::Correlate(found) => self.sandbox.correlate(component, limits, found, config),
         };
-        progress.walls[index] += outcome.usage.wall_time;
-        if matches!(outcome.result, Err(CallError::Interrupted)) {
-            return Err(interruption(progress, Some(view.name())));
+        self.settle(index, view, outcome)?;
+        self.progress.completed_calls += 1;
+        Ok(())
+    }
+
+    /// Where the run stopped, for the report.
+    fn interruption(&self, index: usize, input: Option<&str>) -> Interruption {
+        Interruption {
+            completed_calls: self.progress.completed_calls,
+            planned_calls: self.progress.planned_calls,
+            stopped_rule: input.map(|_| self.pack.rules[index].id.clone()),
+            stopped_input: input.map(str::to_owned),
         }
-        progress.completed_calls += 1;
+    }
+
+    /// Books one sandbox call's time, and collects what it returned (true
+    /// when it returned without an error).
+    fn settle(
+        &mut self,
+        index: usize,
+        view: &InputView,
+        outcome: CallOutcome,
+    ) -> Result<bool, Interruption> {
+        let rule = &self.pack.rules[index];
+        self.progress.walls[index] += outcome.usage.wall_time;
+        if matches!(outcome.result, Err(CallError::Interrupted)) {
+            return Err(self.interruption(index, Some(view.name())));
+        }
+        let ok = outcome.result.is_ok();
         let fail_closed = self.options.fail_closed || rule.on_error == FailurePolicy::FailClosed;
         collect(
             self.report,
-            &mut progress.stats[index],
+            &mut self.progress.stats[index],
             rule,
             fail_closed,
             view,
             outcome,
         );
+        Ok(ok)
+    }
+
+    /// Runs a classifier over one job, window by window (a small log is one
+    /// window). A log scanner gets `scan` for each window, carrying its state,
+    /// then `finish`. Any other classifier gets `classify` for each window,
+    /// and its findings from all windows are merged by kind and fingerprint
+    /// (the last window's kept).
+    fn classify(
+        &mut self,
+        index: usize,
+        view: &InputView,
+        job: &JobInput,
+    ) -> Result<(), Interruption> {
+        let rule = &self.pack.rules[index];
+        let (component, limits, config) = (&rule.component, &rule.limits, &rule.config);
+        let scanner = component.is_log_scanner();
+        let first_finding = self.report.findings.len();
+        let mut windows = match job.reader() {
+            Ok(reader) => Windows::new(reader, limits.window_bytes, limits.window_overlap_lines),
+            Err(e) => {
+                self.unreadable(index, job, &e);
+                return Ok(());
+            }
+        };
+        let mut state = Vec::new();
+        let mut window_count = 0;
+        loop {
+            if self.sandbox.is_interrupted() {
+                return Err(self.interruption(index, Some(view.name())));
+            }
+            let window = match windows.next_window() {
+                Ok(Some(window)) => window,
+                Ok(None) => break,
+                Err(e) => {
+                    self.unreadable(index, job, &e);
+                    return Ok(());
+                }
+            };
+            window_count += 1;
+            if window.lossy
+                && job.text().is_none()
+                && self.progress.lossy_warned.insert(job.source.clone())
+            {
+                self.report.warnings.push(WarningOut {
+                    rule: None,
+                    input: job.source.clone(),
+                    message: format!(
+                        "not valid UTF-8 (first seen in the window from line {}); read with invalid bytes replaced by U+FFFD",
+                        window.first_line
+                    ),
+                });
+            }
+            let lines = line_count(&window.text);
+            let window_view = view.with_lines(u64::from(window.first_line), lines);
+            let wit = contract::JobOutput {
+                source: job.source.clone(),
+                meta: job.meta.clone(),
+                text: window.text,
+                first_line: window.first_line,
+            };
+            if scanner {
+                let outcome =
+                    self.sandbox
+                        .scan(component, limits, &wit, window.overlap, &state, config);
+                let (outcome, new_state) = split_state(outcome, limits.max_state_bytes);
+                if !self.settle(index, &window_view, outcome)? {
+                    // The rule failed on this window: its error is in the
+                    // report, and without its state it cannot go on.
+                    self.progress.completed_calls += 1;
+                    return Ok(());
+                }
+                state = new_state;
+            } else {
+                let outcome = self.sandbox.classify(component, limits, &wit, config);
+                self.settle(index, &window_view, outcome)?;
+            }
+        }
+        if scanner {
+            let end = windows.end_line();
+            let job_view = view.with_lines(1, u64::from(end) - 1);
+            let wit = contract::JobOutput {
+                source: job.source.clone(),
+                meta: job.meta.clone(),
+                text: String::new(),
+                first_line: end,
+            };
+            let outcome = self.sandbox.finish(component, limits, &wit, &state, config);
+            self.settle(index, &job_view, outcome)?;
+        } else if window_count > 1 {
+            let findings = self.report.findings.split_off(first_finding);
+            let returned = findings.len();
+            let mut seen = HashSet::new();
+            let mut kept: Vec<FindingOut> = findings
+                .into_iter()
+                .rev()
+                .filter(|f| seen.insert((f.kind.clone(), f.fingerprint.clone())))
+                .collect();
+            kept.reverse();
+            self.progress.stats[index].findings -= (returned - kept.len()) as u64;
+            self.report.findings.extend(kept);
+        }
+        self.progress.completed_calls += 1;
         Ok(())
     }
+
+    /// The log could not be read (it changed or vanished since it was
+    /// listed): an input error for this rule, and the run goes on.
+    fn unreadable(&mut self, index: usize, job: &JobInput, e: &std::io::Error) {
+        self.report.errors.push(ErrorOut::new(
+            Some(self.pack.rules[index].id.clone()),
+            Some(job.source.clone()),
+            "input_error",
+            format!("cannot read the log: {e}"),
+            "check the file is still there and readable; the other inputs were analysed".into(),
+        ));
+        self.progress.stats[index].errors += 1;
+        self.progress.completed_calls += 1;
+    }
+}
+
+/// A scan's outcome as findings (none, or its error) and the state it
+/// returned; state over `max_state_bytes` is the rule's error.
+fn split_state(outcome: CallOutcome<Vec<u8>>, max_state_bytes: usize) -> (CallOutcome, Vec<u8>) {
+    let (result, state) = match outcome.result {
+        Ok(state) if state.len() > max_state_bytes => (
+            Err(CallError::StateTooLarge {
+                bytes: state.len(),
+                limit: max_state_bytes,
+            }),
+            Vec::new(),
+        ),
+        Ok(state) => (Ok(Vec::new()), state),
+        Err(e) => (Err(e), Vec::new()),
+    };
+    (
+        CallOutcome {
+            result,
+            usage: outcome.usage,
+            bounds: outcome.bounds,
+            log: outcome.log,
+        },
+        state,
+    )
 }
 
 /// A finding of the report as a correlator receives it.
@@ -301,7 +455,7 @@ fn reported_finding(f: &FindingOut) -> contract::ReportedFinding {
 /// One call a rule is to make.
 enum Call<'a> {
     Derive(&'a [contract::WitSnapshot]),
-    Classify(&'a contract::JobOutput),
+    Classify(&'a JobInput),
     Correlate(&'a [contract::ReportedFinding]),
 }
 
@@ -400,9 +554,9 @@ fn collect(
 enum InputView<'a> {
     Job {
         source: &'a str,
-        text: &'a str,
-        first_line: u32,
-        lines: OnceCell<u64>,
+        /// The lines evidence may point at: those the call was given.
+        first_line: u64,
+        lines: u64,
         /// `repo` from the job's `meta.json`.
         repo: Option<String>,
     },
@@ -423,17 +577,30 @@ enum InputView<'a> {
 pub const WHOLE_RUN: &str = "*";
 
 impl<'a> InputView<'a> {
-    fn job(job: &'a contract::JobOutput) -> InputView<'a> {
+    /// A job, before any of its lines are read.
+    fn job(job: &'a JobInput) -> InputView<'a> {
         InputView::Job {
             source: &job.source,
-            text: &job.text,
-            first_line: job.first_line,
-            lines: OnceCell::new(),
+            first_line: 1,
+            lines: 0,
             repo: job
                 .meta
                 .as_deref()
                 .and_then(|m| serde_json::from_str::<Value>(m).ok())
                 .and_then(|m| m.get("repo")?.as_str().map(str::to_owned)),
+        }
+    }
+
+    /// This job, with `lines` lines from `first_line` given to a call.
+    fn with_lines(&self, first_line: u64, lines: u64) -> InputView<'a> {
+        match self {
+            InputView::Job { source, repo, .. } => InputView::Job {
+                source,
+                first_line,
+                lines,
+                repo: repo.clone(),
+            },
+            _ => unreachable!("only a job has lines"),
         }
     }
 
@@ -478,7 +645,6 @@ impl<'a> InputView<'a> {
         match self {
             InputView::Job {
                 source,
-                text,
                 first_line,
                 lines,
                 ..
@@ -498,8 +664,7 @@ impl<'a> InputView<'a> {
                         evidence.locator
                     )
                 })?;
-                let count = *lines.get_or_init(|| line_count(text));
-                let start = u64::from(*first_line);
+                let (count, start) = (*lines, *first_line);
                 let end = start + count.max(1) - 1;
                 if first < start || last > end || first > last {
                     return Err(format!(
@@ -702,13 +867,12 @@ mod tests {
 
     #[test]
     fn evidence_must_point_at_lines_that_exist() {
-        let job = contract::JobOutput {
+        let job = JobInput {
             source: "job.log".into(),
             meta: None,
-            text: "one\ntwo\nthree\n".into(),
-            first_line: 1,
+            body: crate::input::LogBody::Text("one\ntwo\nthree\n".into()),
         };
-        let view = InputView::job(&job);
+        let view = InputView::job(&job).with_lines(1, 3);
         let at = |locator: &str| contract::WitEvidence {
             source: "job.log".into(),
             locator: locator.into(),

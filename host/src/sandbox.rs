@@ -37,7 +37,7 @@ use wasmtime_wasi::{
 };
 
 use crate::{
-    contract::{self, classifier, correlator, deriver, rule},
+    contract::{self, classifier, correlator, deriver, log_scanner, rule},
     limits::{CallBounds, Limits},
     log::{LogSink, RuleLog},
 };
@@ -230,11 +230,54 @@ impl Sandbox {
             .classifier
             .as_ref()
             .expect("classify called on a rule that is not a classifier");
-        let input_bytes = job.text.len() + job.meta.as_ref().map_or(0, String::len);
+        let input_bytes = job_bytes(job);
         self.run(component, limits, input_bytes, |store, instance| {
             indices
                 .load(&mut *store, instance)?
                 .call_classify(store, job, config)
+        })
+    }
+
+    /// Reads one window of a log with a log scanner; returns its new state.
+    pub fn scan(
+        &self,
+        component: &LoadedComponent,
+        limits: &Limits,
+        window: &contract::JobOutput,
+        overlap: u32,
+        state: &[u8],
+        config: &str,
+    ) -> CallOutcome<Vec<u8>> {
+        let indices = component
+            .log_scanner
+            .as_ref()
+            .expect("scan called on a rule that is not a log scanner");
+        let input_bytes = job_bytes(window) + state.len();
+        self.run(component, limits, input_bytes, |store, instance| {
+            indices
+                .load(&mut *store, instance)?
+                .call_scan(store, window, overlap, state, config)
+        })
+    }
+
+    /// A log scanner's findings, after its last window.
+    pub fn finish(
+        &self,
+        component: &LoadedComponent,
+        limits: &Limits,
+        job: &contract::JobOutput,
+        state: &[u8],
+        config: &str,
+    ) -> CallOutcome {
+        let indices = component
+            .log_scanner
+            .as_ref()
+            .expect("finish called on a rule that is not a log scanner");
+        let input_bytes = job_bytes(job) + state.len();
+        self.run(component, limits, input_bytes, |store, instance| {
+            indices
+                .load(&mut *store, instance)?
+                .call_finish(store, job, state, config)
         })
     }
 
@@ -258,7 +301,7 @@ impl Sandbox {
         })
     }
 
-    fn run(
+    fn run<T>(
         &self,
         component: &LoadedComponent,
         limits: &Limits,
@@ -266,9 +309,8 @@ impl Sandbox {
         call_fn: impl FnOnce(
             &mut Store<CallState>,
             &wasmtime::component::Instance,
-        )
-            -> wasmtime::Result<Result<Vec<contract::WitFinding>, contract::RuleError>>,
-    ) -> CallOutcome {
+        ) -> wasmtime::Result<Result<T, contract::RuleError>>,
+    ) -> CallOutcome<T> {
         let bounds = limits.for_input(input_bytes);
         let mut call = match self.start(component, limits, bounds) {
             Ok(call) => call,
@@ -368,6 +410,11 @@ impl Sandbox {
 
 /// The bytes of a reported finding's strings: its share of a correlator's
 /// input, for the per-MiB bounds.
+/// A job output's size, for the per-MiB bounds.
+fn job_bytes(job: &contract::JobOutput) -> usize {
+    job.text.len() + job.meta.as_ref().map_or(0, String::len)
+}
+
 fn reported_bytes(r: &contract::ReportedFinding) -> usize {
     let f = &r.finding;
     r.rule.len()
@@ -439,7 +486,7 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
     let link_error = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
     let pre = set.linker.instantiate_pre(&component).map_err(link_error)?;
     // wasmtime finds an export of an older compatible version (`@0.1.0`)
-    // under the name this host binds (`@0.1.1`).
+    // under the name this host binds (`@0.1.2`).
     let info_indices = rule::GuestIndices::new(&pre).map_err(link_error)?;
     let has = |interface: &str| {
         exports.iter().any(|name| {
@@ -456,12 +503,17 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
     } else {
         None
     };
+    let log_scanner = if has("log-scanner") {
+        Some(log_scanner::GuestIndices::new(&pre).map_err(link_error)?)
+    } else {
+        None
+    };
     let correlator = if has("correlator") {
         Some(correlator::GuestIndices::new(&pre).map_err(link_error)?)
     } else {
         None
     };
-    if deriver.is_none() && classifier.is_none() && correlator.is_none() {
+    if deriver.is_none() && classifier.is_none() && log_scanner.is_none() && correlator.is_none() {
         return Err(LoadError::NotARule { exports });
     }
     Ok(LoadedComponent {
@@ -470,6 +522,7 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
         info_indices,
         deriver,
         classifier,
+        log_scanner,
         correlator,
     })
 }
@@ -481,6 +534,7 @@ pub struct LoadedComponent {
     info_indices: rule::GuestIndices,
     deriver: Option<deriver::GuestIndices>,
     classifier: Option<classifier::GuestIndices>,
+    log_scanner: Option<log_scanner::GuestIndices>,
     correlator: Option<correlator::GuestIndices>,
 }
 
@@ -493,8 +547,15 @@ impl LoadedComponent {
         self.deriver.is_some()
     }
 
+    /// Whether it reads job outputs (through `classify`, or as a log scanner).
     pub fn is_classifier(&self) -> bool {
-        self.classifier.is_some()
+        self.classifier.is_some() || self.log_scanner.is_some()
+    }
+
+    /// Whether it reads logs window by window (and is then called through
+    /// `scan` and `finish` rather than `classify`).
+    pub fn is_log_scanner(&self) -> bool {
+        self.log_scanner.is_some()
     }
 }
 
@@ -665,8 +726,8 @@ pub struct Usage {
     pub wall_time: Duration,
 }
 
-pub struct CallOutcome {
-    pub result: Result<Vec<contract::WitFinding>, CallError>,
+pub struct CallOutcome<T = Vec<contract::WitFinding>> {
+    pub result: Result<T, CallError>,
     pub usage: Usage,
     /// The fuel and deadline the call ran under, scaled to its input.
     pub bounds: CallBounds,
@@ -705,6 +766,10 @@ pub enum CallError {
     },
     #[error("handed the host more than {limit} bytes at once (its findings, or one log message)")]
     OutputTooLarge { limit: usize },
+    #[error(
+        "returned {bytes} bytes of state to carry to the next window, over `max_state_bytes` ({limit})"
+    )]
+    StateTooLarge { bytes: usize, limit: usize },
     #[error("{}", describe_rule_error(.0))]
     Rule(contract::RuleError),
     #[error("was stopped: the run was interrupted")]
@@ -734,7 +799,7 @@ impl CallError {
             CallError::MemoryLimit { .. } => "memory_limit",
             CallError::StackOverflow { .. } => "stack_overflow",
             CallError::Trap { .. } => "trap",
-            CallError::OutputTooLarge { .. } => "invalid_output",
+            CallError::OutputTooLarge { .. } | CallError::StateTooLarge { .. } => "invalid_output",
             CallError::Rule(contract::RuleError::InvalidConfig(_)) => "invalid_config",
             CallError::Rule(_) => "rule_error",
             CallError::Interrupted => "interrupted",
@@ -761,6 +826,9 @@ impl CallError {
             CallError::Trap { .. } => "a fault in the rule: see the trap code and its log, and fix the rule".into(),
             CallError::OutputTooLarge { .. } => "make the rule return fewer or smaller findings (or log less at \
                                                  once), or raise `output_bytes` in the rule's [rule.limits]"
+                .into(),
+            CallError::StateTooLarge { .. } => "make the rule keep less between windows (counts and excerpts, \
+                                                not whole lines), or raise `max_state_bytes` in the rule's [rule.limits]"
                 .into(),
             CallError::Rule(contract::RuleError::InvalidConfig(_)) => {
                 "fix the rule's [rule.config] in the pack; `augur rules` shows its config schema".into()

@@ -62,6 +62,19 @@ impl Evidence {
     }
 }
 
+/// How many characters of a line [`excerpt`] keeps.
+pub const EXCERPT_CHARS: usize = 300;
+
+/// A log line short enough for a report, and for a rule to keep: trimmed,
+/// and cut after [`EXCERPT_CHARS`] characters with `…` saying so.
+pub fn excerpt(line: &str) -> String {
+    let line = line.trim();
+    match line.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
 /// What a rule found. Build one with [`Finding::new`] and the chained setters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -149,12 +162,7 @@ mod tests {
 
     #[test]
     fn line_locators() {
-        let job = Job {
-            source: "ci.log".into(),
-            meta: None,
-            text: String::new(),
-            first_line: 1,
-        };
+        let job = Job::from_text("ci.log", "");
         assert_eq!(Evidence::at_lines(&job, 4, 4, "x").locator, "L4");
         assert_eq!(Evidence::at_lines(&job, 4, 6, "x").locator, "L4-L6");
     }

@@ -200,6 +200,9 @@ pub struct Job {
     pub text: String,
     /// Line number, in the whole log, of the first line of `text`.
     pub first_line: u32,
+    /// How many lines at the start of `text` a [`LogScanner`](crate::LogScanner)
+    /// already saw at the end of the previous window (0 for a whole log).
+    pub overlap: u32,
 }
 
 impl Job {
@@ -210,6 +213,7 @@ impl Job {
             meta: None,
             text: text.to_owned(),
             first_line: 1,
+            overlap: 0,
         }
     }
 
@@ -222,6 +226,24 @@ impl Job {
             .into_iter()
             .enumerate()
             .map(move |(i, line)| (first + i as u32, line))
+    }
+
+    /// The job's source and meta, with no text.
+    pub fn clone_without_text(&self) -> Job {
+        Job {
+            source: self.source.clone(),
+            meta: self.meta.clone(),
+            text: String::new(),
+            first_line: self.first_line,
+            overlap: 0,
+        }
+    }
+
+    /// The lines not seen before: [`lines`](Job::lines) without the overlap
+    /// with the previous window. What a [`LogScanner`](crate::LogScanner)
+    /// counts.
+    pub fn new_lines(&self) -> impl DoubleEndedIterator<Item = (u32, &str)> {
+        self.lines().skip(self.overlap as usize)
     }
 }
 

@@ -42,8 +42,9 @@ mod finding;
 mod input;
 mod log;
 pub mod series;
+pub mod window;
 
-pub use finding::{Evidence, Finding, Severity, fingerprint};
+pub use finding::{EXCERPT_CHARS, Evidence, Finding, Severity, excerpt, fingerprint};
 pub use input::{
     CountSignal, Coverage, DocumentError, FileCount, Job, JobMeta, Proposal, SNAPSHOT_SCHEMA_V1,
     Signals, Snapshot,
@@ -59,8 +60,8 @@ pub const CONTRACT_VERSION: &str = env!("AUGUR_CONTRACT_VERSION");
 /// Everything a rule file usually needs.
 pub mod prelude {
     pub use crate::{
-        Classifier, Correlator, Deriver, Evidence, Finding, Job, LogLevel, ReportedFinding, Rule,
-        RuleError, Severity, Snapshot, fingerprint, log,
+        Classifier, Correlator, Deriver, Evidence, Finding, Job, LogLevel, LogScanner,
+        ReportedFinding, Rule, RuleError, Severity, Snapshot, fingerprint, log,
     };
 }
 
@@ -92,6 +93,77 @@ pub trait Classifier: Rule {
 
 /// A rule over the findings of the whole run: it runs once, after every
 /// deriver and classifier, and sees what they found across all inputs.
+/// A classifier that reads a log window by window, so that a log of any
+/// size is read in bounded memory. The host calls [`scan`](LogScanner::scan)
+/// for each window in order, then [`finish`](LogScanner::finish) once; every
+/// call is a fresh instance, so what the rule remembers between windows lives
+/// in its `State`, which crosses the boundary as JSON (the host caps it at the
+/// rule's `max_state_bytes`). Keep it small: counts, the last few lines that
+/// matter, excerpts rather than whole lines.
+///
+/// Export it with [`export_log_scanner!`], which also exports a
+/// [`Classifier`]-style `classify` that scans a whole log in one window.
+/// [`scan_whole`] and [`scan_in_windows`] run it natively, for tests.
+pub trait LogScanner: Rule {
+    type State: Default + serde::Serialize + DeserializeOwned;
+
+    /// Reads one window. `window.new_lines()` are the lines not seen before;
+    /// `window.lines()` adds the overlap with the previous window, as context
+    /// for patterns that span lines.
+    fn scan(window: &Job, state: &mut Self::State, config: &Self::Config) -> Result<(), RuleError>;
+
+    /// The findings, after the last window. `job` has the job's source and
+    /// meta; its text is empty and its `first_line` is one past the last line.
+    fn finish(
+        job: &Job,
+        state: Self::State,
+        config: &Self::Config,
+    ) -> Result<Vec<Finding>, RuleError>;
+}
+
+/// Runs a [`LogScanner`] over a whole log as one window.
+pub fn scan_whole<R: LogScanner>(job: &Job, config: &R::Config) -> Result<Vec<Finding>, RuleError> {
+    let mut state = R::State::default();
+    R::scan(job, &mut state, config)?;
+    let end = Job {
+        text: String::new(),
+        first_line: job.first_line.saturating_add(job.lines().len() as u32),
+        overlap: 0,
+        ..job.clone_without_text()
+    };
+    R::finish(&end, state, config)
+}
+
+/// Runs a [`LogScanner`] over a log cut into windows the way the host cuts
+/// it (`window_bytes` per window, `overlap_lines` of overlap), with the state
+/// going through JSON between windows as it does in a component.
+pub fn scan_in_windows<R: LogScanner>(
+    job: &Job,
+    config: &R::Config,
+    window_bytes: usize,
+    overlap_lines: usize,
+) -> Result<Vec<Finding>, RuleError> {
+    let mut windows = window::Windows::new(job.text.as_bytes(), window_bytes, overlap_lines);
+    let mut state = Vec::new();
+    while let Some(w) = windows
+        .next_window()
+        .map_err(|e| RuleError::Internal(e.to_string()))?
+    {
+        let window = Job {
+            text: w.text,
+            first_line: w.first_line,
+            overlap: w.overlap,
+            ..job.clone_without_text()
+        };
+        state = __private::scan_step::<R>(&window, &state, config)?;
+    }
+    let end = Job {
+        first_line: windows.end_line(),
+        ..job.clone_without_text()
+    };
+    R::finish(&end, __private::load_state::<R>(&state)?, config)
+}
+
 pub trait Correlator: Rule {
     /// `findings` are in report order. The evidence of a returned finding
     /// must be copied from findings given here: a correlator cites.
@@ -220,6 +292,32 @@ pub mod __private {
 
     pub fn classify<R: Classifier>(raw: RawJob, config: &str) -> Result<Vec<Finding>, RuleError> {
         let config = parse_config::<R::Config>(config)?;
+        R::classify(&job(raw)?, &config).map(finish::<R>)
+    }
+
+    /// One `scan` call as a component makes it: state in and out as JSON.
+    pub fn scan_step<R: LogScanner>(
+        window: &Job,
+        state: &[u8],
+        config: &R::Config,
+    ) -> Result<Vec<u8>, RuleError> {
+        let mut state = load_state::<R>(state)?;
+        R::scan(window, &mut state, config)?;
+        serde_json::to_vec(&state).map_err(|e| RuleError::Internal(format!("saving state: {e}")))
+    }
+
+    pub fn load_state<R: LogScanner>(state: &[u8]) -> Result<R::State, RuleError> {
+        if state.is_empty() {
+            return Ok(R::State::default());
+        }
+        serde_json::from_slice(state).map_err(|e| {
+            RuleError::Internal(format!(
+                "the state handed back by the host does not load: {e}"
+            ))
+        })
+    }
+
+    fn job(raw: RawJob) -> Result<Job, RuleError> {
         let meta = match raw.meta.as_deref() {
             Some(text) => Some(
                 JobMeta::from_json("meta.json", text)
@@ -227,13 +325,45 @@ pub mod __private {
             ),
             None => None,
         };
-        let job = Job {
+        Ok(Job {
             source: raw.source,
             meta,
             text: raw.text,
             first_line: raw.first_line,
+            overlap: 0,
+        })
+    }
+
+    pub fn scan<R: LogScanner>(
+        raw: RawJob,
+        overlap: u32,
+        state: &[u8],
+        config: &str,
+    ) -> Result<Vec<u8>, RuleError> {
+        let config = parse_config::<R::Config>(config)?;
+        let window = Job {
+            overlap,
+            ..job(raw)?
         };
-        R::classify(&job, &config).map(finish::<R>)
+        scan_step::<R>(&window, state, &config)
+    }
+
+    pub fn finish_scan<R: LogScanner>(
+        raw: RawJob,
+        state: &[u8],
+        config: &str,
+    ) -> Result<Vec<Finding>, RuleError> {
+        let config = parse_config::<R::Config>(config)?;
+        let state = load_state::<R>(state)?;
+        R::finish(&job(raw)?, state, &config).map(finish::<R>)
+    }
+
+    pub fn classify_whole<R: LogScanner>(
+        raw: RawJob,
+        config: &str,
+    ) -> Result<Vec<Finding>, RuleError> {
+        let config = parse_config::<R::Config>(config)?;
+        scan_whole::<R>(&job(raw)?, &config).map(finish::<R>)
     }
 
     pub fn correlate<R: Correlator>(

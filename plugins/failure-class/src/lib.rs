@@ -20,12 +20,12 @@
 //! masked (UUIDs, timestamps, temporary paths, hex ids, numbers), so the same
 //! cause in two runs groups together.
 
-use std::sync::LazyLock;
+use std::{collections::VecDeque, sync::LazyLock};
 
-use augur_sdk::prelude::*;
+use augur_sdk::{excerpt, prelude::*};
 use regex::{Regex, RegexSet};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -411,70 +411,100 @@ pub fn mask(line: &str) -> String {
     out
 }
 
-/// The exit code and where it came from.
-fn exit_code(job: &Job) -> Option<(i64, &'static str)> {
-    if let Some(code) = job.meta.as_ref().and_then(|m| m.exit_code) {
-        return Some((code, "meta.json"));
-    }
-    job.lines().rev().find_map(|(_, line)| {
-        let caps = EXIT_CODE.captures(line)?;
-        let code = caps
-            .iter()
-            .skip(1)
-            .flatten()
-            .next()?
-            .as_str()
-            .parse()
-            .ok()?;
-        Some((code, "log"))
-    })
+/// How many error-looking lines a `failure/unknown` finding cites.
+const UNKNOWN_LINES: usize = 3;
+
+/// A line and its number, as kept between windows: the line cut to an
+/// excerpt, so the state stays small whatever the log holds.
+type Kept = (u32, String);
+
+/// What the rule remembers while it reads a log window by window.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct State {
+    /// Per class, in `CLASSES` order, the last line it matched.
+    last: Vec<Option<Kept>>,
+    /// The last failing line that names a known-flaky test.
+    flaky_named: Option<Kept>,
+    /// The last question asked with `<!-- cp:question: ... -->`.
+    question: Option<String>,
+    /// The code of the last `exit: N`-style line.
+    exit: Option<i64>,
+    /// The last error-looking lines, oldest first.
+    error_lines: VecDeque<Kept>,
+    /// The last non-blank lines that are not exit lines, oldest first.
+    tail: VecDeque<Kept>,
 }
 
-impl Classifier for FailureClass {
-    fn classify(job: &Job, config: &Config) -> Result<Vec<Finding>, RuleError> {
+fn push_bounded(lines: &mut VecDeque<Kept>, line: Kept) {
+    if lines.len() == UNKNOWN_LINES {
+        lines.pop_front();
+    }
+    lines.push_back(line);
+}
+
+/// The exit code a log line reports, if it is an exit line.
+fn exit_line(line: &str) -> Option<i64> {
+    let caps = EXIT_CODE.captures(line)?;
+    caps.iter().skip(1).flatten().next()?.as_str().parse().ok()
+}
+
+impl LogScanner for FailureClass {
+    type State = State;
+
+    fn scan(window: &Job, state: &mut State, config: &Config) -> Result<(), RuleError> {
         let (set, owners) = &*PATTERNS;
-        // Per class, the last line (number, text) it matched.
-        let mut last: Vec<Option<(u32, &str)>> = vec![None; CLASSES.len()];
-        let mut flaky_named: Option<(u32, &str)> = None;
-        let mut found = 0;
-        for (n, line) in job.lines().rev() {
-            if found == CLASSES.len() {
-                break;
+        state.last.resize(CLASSES.len(), None);
+        for (n, line) in window.new_lines() {
+            let matches = set.matches(line);
+            for pattern in matches.iter() {
+                state.last[owners[pattern]] = Some((n, excerpt(line)));
             }
-            for pattern in set.matches(line).iter() {
-                let class = owners[pattern];
-                if last[class].is_none() {
-                    last[class] = Some((n, line));
-                    found += 1;
+            if matches.matched_any() {
+                if let Some(q) = QUESTION.captures(line) {
+                    state.question = Some(excerpt(&q[1]));
                 }
             }
-            if flaky_named.is_none()
-                && !config.known_flaky.is_empty()
-                && ERROR_LOOKING.is_match(line)
+            let error_looking = ERROR_LOOKING.is_match(line);
+            if error_looking && !NOT_AN_ERROR.is_match(line) {
+                push_bounded(&mut state.error_lines, (n, excerpt(line)));
+            }
+            if error_looking
                 && config
                     .known_flaky
                     .iter()
                     .any(|t| !t.is_empty() && line.contains(t.as_str()))
             {
-                flaky_named = Some((n, line));
+                state.flaky_named = Some((n, excerpt(line)));
+            }
+            match exit_line(line) {
+                Some(code) => state.exit = Some(code),
+                None if !line.trim().is_empty() => {
+                    push_bounded(&mut state.tail, (n, excerpt(line)))
+                }
+                None => {}
             }
         }
-        let flaky = CLASSES.iter().position(|c| c.name == "flaky_test").unwrap();
-        let validation = CLASSES
-            .iter()
-            .position(|c| c.name == "validation_failure")
-            .unwrap();
-        let awaiting = CLASSES
-            .iter()
-            .position(|c| c.name == "awaiting_input")
-            .unwrap();
+        Ok(())
+    }
+
+    fn finish(job: &Job, mut state: State, _: &Config) -> Result<Vec<Finding>, RuleError> {
+        state.last.resize(CLASSES.len(), None);
+        let position = |name: &str| CLASSES.iter().position(|c| c.name == name).unwrap();
+        let (flaky, validation, awaiting) = (
+            position("flaky_test"),
+            position("validation_failure"),
+            position("awaiting_input"),
+        );
         // A known-flaky test's failure counts only when tests failed at all.
-        if last[flaky].is_none() && last[validation].is_some() {
-            last[flaky] = flaky_named;
+        if state.last[flaky].is_none() && state.last[validation].is_some() {
+            state.last[flaky] = state.flaky_named.take();
         }
 
-        let exit = exit_code(job);
-        let matched = last.iter().position(Option::is_some);
+        let exit = match job.meta.as_ref().and_then(|m| m.exit_code) {
+            Some(code) => Some((code, "meta.json")),
+            None => state.exit.map(|code| (code, "log")),
+        };
+        let matched = state.last.iter().position(Option::is_some);
         let failed = match exit {
             Some((code, _)) => code != 0,
             None => matched.is_some(),
@@ -483,47 +513,43 @@ impl Classifier for FailureClass {
             matched
         } else {
             // A green job: only a question for a person is worth saying.
-            last[awaiting].is_some().then_some(awaiting)
+            state.last[awaiting].is_some().then_some(awaiting)
         };
         let stage = job.meta.as_ref().and_then(|m| m.stage.clone());
         let exit_json = exit.map(|(code, from)| json!({"code": code, "from": from}));
         let Some(class_index) = class else {
             return Ok(if failed {
-                vec![unknown(job, exit_json, stage)]
+                vec![unknown(job, state, exit_json, stage)]
             } else {
                 Vec::new()
             });
         };
         let class = &CLASSES[class_index];
-        let (line_no, line) = last[class_index].expect("a matched class has a line");
+        let (line_no, line) = state.last[class_index]
+            .take()
+            .expect("a matched class has a line");
         let kind = format!("failure/{}", class.name);
-        let masked = mask(line);
         let mut data = json!({
             "class": class.name,
-            "causal_line": line.trim(),
+            "causal_line": line,
             "exit": exit_json,
             "stage": stage,
         });
-        if class.name == "awaiting_input" {
-            let question = QUESTION
-                .captures(line)
-                .map(|c| c[1].to_owned())
-                .unwrap_or_else(|| line.trim().to_owned());
-            data["question"] = json!(question);
+        if class_index == awaiting {
+            data["question"] = json!(state.question.as_deref().unwrap_or(&line));
         }
         let mut finding = Finding::new(&kind, class.severity, class.title)
             .message(format!(
-                "{} at line {line_no} of {}: {}{}",
+                "{} at line {line_no} of {}: {line}{}",
                 class.title,
                 job.source,
-                excerpt(line),
                 match exit {
                     Some((code, from)) => format!(" (exit code {code}, from {from})"),
                     None => String::new(),
                 }
             ))
-            .fingerprint(fingerprint(&[FailureClass::ID, &kind, &masked]))
-            .evidence(Evidence::at_lines(job, line_no, line_no, excerpt(line)));
+            .fingerprint(fingerprint(&[FailureClass::ID, &kind, &mask(&line)]))
+            .evidence(Evidence::at_lines(job, line_no, line_no, line.as_str()));
         for action in class.actions {
             finding = finding.action(*action);
         }
@@ -531,66 +557,56 @@ impl Classifier for FailureClass {
     }
 }
 
-/// A failed job no class explains: its last error-looking lines.
-fn unknown(job: &Job, exit: Option<serde_json::Value>, stage: Option<String>) -> Finding {
-    let mut lines: Vec<(u32, &str)> = job
-        .lines()
-        .rev()
-        .filter(|(_, l)| ERROR_LOOKING.is_match(l) && !NOT_AN_ERROR.is_match(l))
-        .take(3)
-        .collect();
-    if lines.is_empty() {
-        // Nothing looks like an error: the last words before the exit are
-        // the best clue there is.
-        lines = job
-            .lines()
-            .rev()
-            .filter(|(_, l)| !l.trim().is_empty() && !EXIT_CODE.is_match(l))
-            .take(3)
-            .collect();
+impl Classifier for FailureClass {
+    fn classify(job: &Job, config: &Config) -> Result<Vec<Finding>, RuleError> {
+        augur_sdk::scan_whole::<FailureClass>(job, config)
     }
-    lines.reverse();
+}
+
+/// A failed job no class explains: its last error-looking lines or, with
+/// none, the last words before the exit (the best clue there is).
+fn unknown(
+    job: &Job,
+    state: State,
+    exit: Option<serde_json::Value>,
+    stage: Option<String>,
+) -> Finding {
+    let lines = if state.error_lines.is_empty() {
+        state.tail
+    } else {
+        state.error_lines
+    };
     let mut finding = Finding::new(
         UNKNOWN,
         Severity::Medium,
         "The job failed for a reason no class explains",
     )
-    .message(match lines.last() {
+    .message(match lines.back() {
         Some((n, l)) => format!(
-            "{} failed, and no failure class explains it; its last telling line is line {n}: {}",
+            "{} failed, and no failure class explains it; its last telling line is line {n}: {l}",
             job.source,
-            excerpt(l)
         ),
         None => format!("{} failed, and printed nothing", job.source),
     })
     .fingerprint(fingerprint(&[
         FailureClass::ID,
         UNKNOWN,
-        &lines.last().map(|(_, l)| mask(l)).unwrap_or_default(),
+        &lines.back().map(|(_, l)| mask(l)).unwrap_or_default(),
     ]))
     .action("Investigate stderr and the last lines of the log")
     .action("If this failure recurs, add a pattern for it so it gets a class");
     for (n, l) in &lines {
-        finding = finding.evidence(Evidence::at_lines(job, *n, *n, excerpt(l)));
+        finding = finding.evidence(Evidence::at_lines(job, *n, *n, l.as_str()));
     }
     finding.data(json!({
         "class": "unknown",
         "exit": exit,
         "stage": stage,
-        "error_lines": lines.iter().map(|(_, l)| l.trim()).collect::<Vec<_>>(),
+        "error_lines": lines.iter().map(|(_, l)| l).collect::<Vec<_>>(),
     }))
 }
 
-/// A line short enough for a report.
-fn excerpt(line: &str) -> String {
-    let line = line.trim();
-    match line.char_indices().nth(300) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line.to_owned(),
-    }
-}
-
-augur_sdk::export_classifier!(FailureClass);
+augur_sdk::export_log_scanner!(FailureClass);
 
 #[cfg(test)]
 mod tests;

@@ -244,3 +244,36 @@ fn kinds_match_the_classes() {
         .collect();
     assert_eq!(&KINDS[..KINDS.len() - 1], from_classes.as_slice());
 }
+
+#[test]
+fn windows_give_the_same_findings_as_a_whole_log() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/failure-class-logs/jobs"
+    );
+    let mut logs = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let job = Job::from_text(&path.display().to_string(), &text);
+        let config = Config {
+            known_flaky: vec!["test_upload".into()],
+        };
+        let whole = augur_sdk::scan_whole::<FailureClass>(&job, &config).unwrap();
+        // Windows of 256 bytes cut every one of these logs in several places,
+        // and hold their longest line (a line longer than a window comes in
+        // pieces, and a piece is all a finding can quote).
+        for overlap in [0, 4] {
+            let windowed =
+                augur_sdk::scan_in_windows::<FailureClass>(&job, &config, 256, overlap).unwrap();
+            assert_eq!(
+                windowed,
+                whole,
+                "{} with {overlap} lines of overlap",
+                path.display()
+            );
+        }
+        logs += 1;
+    }
+    assert!(logs >= 19);
+}
