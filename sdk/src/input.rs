@@ -247,6 +247,51 @@ impl Job {
     }
 }
 
+/// The exit code a log line reports, when it is an exit line: `exit: 2`
+/// (also `exit=2`, `exit 2`) alone on its line, or one that says `Process
+/// completed with exit code 2`, `exited with code 2` or `exit status 2`
+/// (any case).
+pub fn exit_code_in(line: &str) -> Option<i64> {
+    let has_exit = line
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"exit"));
+    if !has_exit {
+        return None;
+    }
+    let lower = line.trim().to_ascii_lowercase();
+    let number = |s: &str| -> Option<i64> {
+        let end = s
+            .char_indices()
+            .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-')))
+            .map_or(s.len(), |(i, _)| i);
+        s[..end].parse().ok()
+    };
+    if let Some(rest) = lower.strip_prefix("exit")
+        && rest.starts_with([':', '=', ' '])
+    {
+        if let Ok(code) = rest[1..].trim().parse() {
+            return Some(code);
+        }
+    }
+    [
+        "process completed with exit code ",
+        "exited with exit code ",
+        "exited with code ",
+        "exit status ",
+    ]
+    .iter()
+    .find_map(|marker| {
+        let at = lower.find(marker)?;
+        // `exit status` must start a word (not `myexit status`).
+        let starts_word = lower[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        starts_word.then(|| number(&lower[at + marker.len()..]))?
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +335,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("augur.snapshot/v9"), "{e}");
+    }
+
+    #[test]
+    fn exit_lines() {
+        for (line, code) in [
+            ("exit: 2", Some(2)),
+            ("  EXIT=1 ", Some(1)),
+            ("exit 137", Some(137)),
+            ("exit: -1", Some(-1)),
+            ("##[error]Process completed with exit code 1.", Some(1)),
+            ("npm error command failed, exited with code 127", Some(127)),
+            ("make: *** [all] Error 2; exit status 2", Some(2)),
+            ("exit: 2 (after retry)", None),
+            ("on exit: cleanup", None),
+            ("myexit status 3", None),
+            ("nothing here", None),
+        ] {
+            assert_eq!(exit_code_in(line), code, "{line}");
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@
 
 use std::{collections::VecDeque, sync::LazyLock};
 
-use augur_sdk::{excerpt, prelude::*};
+use augur_sdk::{excerpt, exit_code_in, prelude::*};
 use regex::{Regex, RegexSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -350,13 +350,6 @@ static PATTERNS: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
     )
 });
 
-static EXIT_CODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)^\s*exit[:= ]\s*(-?\d+)\s*$|process completed with exit code (-?\d+)|exited with (?:exit )?code (-?\d+)|\bexit status (-?\d+)",
-    )
-    .unwrap()
-});
-
 static QUESTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"<!--\s*cp:question:\s*(.*?)\s*-->").unwrap());
 
@@ -442,12 +435,6 @@ fn push_bounded(lines: &mut VecDeque<Kept>, line: Kept) {
     lines.push_back(line);
 }
 
-/// The exit code a log line reports, if it is an exit line.
-fn exit_line(line: &str) -> Option<i64> {
-    let caps = EXIT_CODE.captures(line)?;
-    caps.iter().skip(1).flatten().next()?.as_str().parse().ok()
-}
-
 impl LogScanner for FailureClass {
     type State = State;
 
@@ -476,7 +463,7 @@ impl LogScanner for FailureClass {
             {
                 state.flaky_named = Some((n, excerpt(line)));
             }
-            match exit_line(line) {
+            match exit_code_in(line) {
                 Some(code) => state.exit = Some(code),
                 None if !line.trim().is_empty() => {
                     push_bounded(&mut state.tail, (n, excerpt(line)))
