@@ -82,6 +82,8 @@ pub const CATEGORIES: &[Category] = &[
             r"(?i)\bENOTFOUND\b|\bEAI_AGAIN\b|getaddrinfo|name or service not known|temporary failure in name resolution",
             r"(?i)could not resolve host|network is unreachable|no route to host|socket hang up|\bfetch failed\b",
             r"(?i)\b50[234] (?:bad gateway|service unavailable|gateway time-?out)\b|certificate verify failed|\bSSLError\b|TLS handshake",
+            // A model provider's API refusing or failing requests.
+            r"(?i)\bAPI Error:?\s*(?:5\d\d|429)\b|\boverloaded_error\b|\brate_limit_error\b|\b429 Too Many Requests\b|stream disconnected before completion",
         ],
     },
     Category {

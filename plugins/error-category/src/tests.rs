@@ -87,6 +87,10 @@ fn each_category_in_the_shapes_people_see() {
             "NETWORK_ERROR",
         ),
         (
+            "  ⎿  API Error: 429 {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\"",
+            "NETWORK_ERROR",
+        ),
+        (
             "npm error 503 Service Unavailable - GET https://registry.npmjs.org/left-pad",
             "NETWORK_ERROR",
         ),
