@@ -34,8 +34,11 @@ fn rules_lists_the_builtin_pack() {
                 "cross-repo-patterns".to_string(),
                 serde_json::json!(["findings"])
             ),
+            ("error-category".to_string(), serde_json::json!(["jobs"])),
             ("failure-class".to_string(), serde_json::json!(["jobs"])),
             ("noop-loop".to_string(), serde_json::json!(["snapshots"])),
+            ("postflight".to_string(), serde_json::json!(["jobs"])),
+            ("quality-erosion".to_string(), serde_json::json!(["jobs"])),
             (
                 "quality-trend".to_string(),
                 serde_json::json!(["snapshots"])
@@ -47,7 +50,7 @@ fn rules_lists_the_builtin_pack() {
             ),
         ]
     );
-    let quality_trend = &rules[6];
+    let quality_trend = &rules[9];
     assert!(
         quality_trend["kinds"]
             .as_array()
@@ -105,9 +108,24 @@ fn examples_give_the_documented_findings() {
                 "examples/jobs/agent-rate-limited/output.log"
             ),
             (
+                "error-category",
+                "error_category/network_error",
+                "examples/jobs/agent-rate-limited/output.log"
+            ),
+            (
                 "failure-class",
                 "failure/model_error",
                 "examples/jobs/agent-rate-limited/output.log"
+            ),
+            (
+                "postflight",
+                "postflight/report",
+                "examples/jobs/agent-rate-limited/output.log"
+            ),
+            (
+                "postflight",
+                "postflight/report",
+                "examples/jobs/build-green/output.log"
             ),
             (
                 "api-errors",
@@ -115,9 +133,24 @@ fn examples_give_the_documented_findings() {
                 "examples/jobs/codex-timeout.log"
             ),
             (
+                "error-category",
+                "error_category/timeout",
+                "examples/jobs/codex-timeout.log"
+            ),
+            (
                 "failure-class",
                 "failure/model_error",
                 "examples/jobs/codex-timeout.log"
+            ),
+            (
+                "postflight",
+                "postflight/report",
+                "examples/jobs/codex-timeout.log"
+            ),
+            (
+                "postflight",
+                "postflight/report",
+                "examples/jobs/deploy-healthcheck/output.log"
             ),
         ])
     );
@@ -243,7 +276,7 @@ fn output_file_is_written_and_stdout_stays_empty() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(out.stdout.is_empty());
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    assert_eq!(report["findings"].as_array().unwrap().len(), 4);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 10);
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         1,
@@ -263,7 +296,8 @@ fn standard_input_is_a_job() {
         finding_keys(&out.json()),
         keys(&[
             ("api-errors", "api_error/overloaded", "-"),
-            ("failure-class", "failure/model_error", "-")
+            ("failure-class", "failure/model_error", "-"),
+            ("postflight", "postflight/report", "-")
         ])
     );
 }
