@@ -84,6 +84,7 @@ pub const CATEGORIES: &[Category] = &[
             r"(?i)\b50[234] (?:bad gateway|service unavailable|gateway time-?out)\b|certificate verify failed|\bSSLError\b|TLS handshake",
             // A model provider's API refusing or failing requests.
             r"(?i)\bAPI Error:?\s*(?:5\d\d|429)\b|\boverloaded_error\b|\brate_limit_error\b|\b429 Too Many Requests\b|stream disconnected before completion",
+            r"(?i)\btoomanyrequests\b|\bpull rate limit\b|the requested URL returned error: 40[13]\b",
         ],
     },
     Category {

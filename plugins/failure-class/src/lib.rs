@@ -210,7 +210,9 @@ pub const CLASSES: &[Class] = &[
             r"undefined reference to",
             r"ld returned \d+ exit status",
             r"error TS\d+:",
-            r"\.\w+:\d+(?::\d+)?: (?:fatal )?error: ",
+            // A compiler's `file:line: error:` (Python's checkers print the
+            // same shape; they are validation, below).
+            r"\.(?:c|cc|cpp|cxx|h|hh|hpp|rs|go|java|kt|scala|swift|m|mm|cs|zig|f90):\d+(?::\d+)?: (?:fatal )?error: ",
             r"\[ERROR\] COMPILATION ERROR",
             r"error: cannot find symbol",
             r"^\s*(?:SyntaxError|IndentationError|TabError): ",
@@ -244,6 +246,7 @@ pub const CLASSES: &[Class] = &[
             r"^--- FAIL: ",
             r"^\s*AssertionError\b",
             r"(?i)^Found [1-9]\d* errors?\b",
+            r"\.pyi?:\d+(?::\d+)?: error: ",
             r"✖ [1-9]\d* problems?",
             r"npm (?:ERR!|error) Test failed",
             r"^\s*error: test failed",

@@ -277,3 +277,17 @@ fn windows_give_the_same_findings_as_a_whole_log() {
     }
     assert!(logs >= 19);
 }
+
+#[test]
+fn type_checkers_are_validation_and_compilers_are_build_errors() {
+    let mypy = "src/a.py:41: error: Argument 1 to \"f\" has incompatible type \"str\"  [arg-type]\nFound 1 error in 1 file (checked 3 source files)\n";
+    assert_eq!(
+        verdict(mypy, Some(1)),
+        Some(("failure/validation_failure".into(), "L2".into()))
+    );
+    let gcc = "main.c:3:5: error: implicit declaration of function 'foo'\nmake: *** [Makefile:4: main.o] Error 1\n";
+    assert_eq!(
+        verdict(gcc, Some(2)),
+        Some(("failure/build_error".into(), "L1".into()))
+    );
+}
