@@ -269,10 +269,9 @@ pub fn exit_code_in(line: &str) -> Option<i64> {
     };
     if let Some(rest) = lower.strip_prefix("exit")
         && rest.starts_with([':', '=', ' '])
+        && let Ok(code) = rest[1..].trim().parse()
     {
-        if let Ok(code) = rest[1..].trim().parse() {
-            return Some(code);
-        }
+        return Some(code);
     }
     [
         "process completed with exit code ",

@@ -41,6 +41,8 @@
 mod finding;
 mod input;
 mod log;
+#[cfg(feature = "patterns")]
+pub mod patterns;
 pub mod series;
 pub mod window;
 

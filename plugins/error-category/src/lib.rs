@@ -17,8 +17,8 @@
 
 use std::{collections::VecDeque, sync::LazyLock};
 
+use augur_sdk::patterns::{self, AsciiSet};
 use augur_sdk::{excerpt, exit_code_in, prelude::*};
-use regex::RegexSet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -185,16 +185,13 @@ impl Rule for ErrorCategory {
     const KINDS: &'static [&'static str] = KINDS;
 }
 
-static PATTERNS: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
+static PATTERNS: LazyLock<(AsciiSet, Vec<usize>)> = LazyLock::new(|| {
     let (patterns, owners): (Vec<&str>, Vec<usize>) = CATEGORIES
         .iter()
         .enumerate()
         .flat_map(|(i, c)| c.patterns.iter().map(move |p| (*p, i)))
         .unzip();
-    (
-        RegexSet::new(patterns).expect("category patterns compile"),
-        owners,
-    )
+    (patterns::ascii_set(patterns), owners)
 });
 
 /// A line and its number, cut to an excerpt.
@@ -227,7 +224,7 @@ impl LogScanner for ErrorCategory {
             }
             // Patterns are in category order, so the first match is the
             // most specific category.
-            if let Some(pattern) = set.matches(line).iter().next() {
+            if let Some(pattern) = set.first_match(line.as_bytes()) {
                 let why = state.recent.iter().cloned().collect();
                 state.causal = Some((owners[pattern], (n, excerpt(line)), why));
             }

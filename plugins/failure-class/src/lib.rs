@@ -22,8 +22,8 @@
 
 use std::{collections::VecDeque, sync::LazyLock};
 
+use augur_sdk::patterns::{self, AsciiSet, Regex};
 use augur_sdk::{excerpt, exit_code_in, prelude::*};
-use regex::{Regex, RegexSet};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -341,70 +341,76 @@ impl Rule for FailureClass {
 }
 
 /// All patterns in one set, and which class each belongs to.
-static PATTERNS: LazyLock<(RegexSet, Vec<usize>)> = LazyLock::new(|| {
+static PATTERNS: LazyLock<(AsciiSet, Vec<usize>)> = LazyLock::new(|| {
     let (patterns, owners): (Vec<&str>, Vec<usize>) = CLASSES
         .iter()
         .enumerate()
         .flat_map(|(i, c)| c.patterns.iter().map(move |p| (*p, i)))
         .unzip();
-    (
-        RegexSet::new(patterns).expect("class patterns compile"),
-        owners,
-    )
+    (patterns::ascii_set(patterns), owners)
 });
 
 static QUESTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<!--\s*cp:question:\s*(.*?)\s*-->").unwrap());
+    LazyLock::new(|| patterns::ascii(r"<!--\s*cp:question:\s*(.*?)\s*-->"));
 
 static ERROR_LOOKING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:error|errors|fatal|failed|failure|exception|panic|panicked|traceback)\b")
-        .unwrap()
+    patterns::ascii(
+        r"(?i)\b(?:error|errors|fatal|failed|failure|exception|panic|panicked|traceback)\b",
+    )
 });
 
 /// Counts of zero and empty error fields: a summary, not a signal.
 static NOT_AN_ERROR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b0 (?:errors?|failed|failures?)\b|\b(?:errors?|failures?|failed)[:=]\s*0\b|\bno errors?\b|\bwithout errors?\b").unwrap()
+    patterns::ascii(
+        r"(?i)\b0 (?:errors?|failed|failures?)\b|\b(?:errors?|failures?|failed)[:=]\s*0\b|\bno errors?\b|\bwithout errors?\b",
+    )
 });
 
 /// The parts of a causal line that change from run to run.
 static VOLATILE: LazyLock<[(Regex, &str); 5]> = LazyLock::new(|| {
     [
         (
-            Regex::new(r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b").unwrap(),
+            patterns::ascii(
+                r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+            ),
             "<uuid>",
         ),
         (
-            Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?").unwrap(),
+            patterns::ascii(
+                r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?",
+            ),
             "<time>",
         ),
         (
-            Regex::new(r#"(?:/tmp/|/var/folders/|/private/var/folders/|(?i:[a-z]:\\Users\\[^\\]+\\AppData\\Local\\Temp\\))[^\s'":,)]*"#).unwrap(),
+            patterns::ascii(
+                r#"(?:/tmp/|/var/folders/|/private/var/folders/|(?i:[a-z]:\\Users\\[^\\]+\\AppData\\Local\\Temp\\))[^\s'":,)]*"#,
+            ),
             "<tmp>",
         ),
-        (Regex::new(r"\b(?:0x)?[0-9a-fA-F]{7,}\b").unwrap(), "<hex>"),
-        (Regex::new(r"\d+").unwrap(), "<n>"),
+        (patterns::ascii(r"\b(?:0x)?[0-9a-fA-F]{7,}\b"), "<hex>"),
+        (patterns::ascii(r"\d+"), "<n>"),
     ]
 });
 
 /// The causal line with its volatile parts masked.
 pub fn mask(line: &str) -> String {
-    let mut out = line.trim().to_owned();
+    let mut out = line.trim().as_bytes().to_vec();
     for (i, (re, with)) in VOLATILE.iter().enumerate() {
         out = if i == 3 {
             // Ids have digits; words like `deadline` or `facade` do not.
-            re.replace_all(&out, |c: &regex::Captures| {
-                if c[0].bytes().any(|b| b.is_ascii_digit()) {
-                    (*with).to_owned()
+            re.replace_all(&out, |c: &patterns::Captures| {
+                if c[0].iter().any(u8::is_ascii_digit) {
+                    with.as_bytes().to_vec()
                 } else {
-                    c[0].to_owned()
+                    c[0].to_vec()
                 }
             })
             .into_owned()
         } else {
-            re.replace_all(&out, *with).into_owned()
+            re.replace_all(&out, with.as_bytes()).into_owned()
         };
     }
-    out
+    patterns::text(&out).into_owned()
 }
 
 /// How many error-looking lines a `failure/unknown` finding cites.
@@ -445,17 +451,17 @@ impl LogScanner for FailureClass {
         let (set, owners) = &*PATTERNS;
         state.last.resize(CLASSES.len(), None);
         for (n, line) in window.new_lines() {
-            let matches = set.matches(line);
-            for pattern in matches.iter() {
+            let matches = set.matches(line.as_bytes());
+            for &pattern in &matches {
                 state.last[owners[pattern]] = Some((n, excerpt(line)));
             }
-            if matches.matched_any() {
-                if let Some(q) = QUESTION.captures(line) {
-                    state.question = Some(excerpt(&q[1]));
-                }
+            if !matches.is_empty()
+                && let Some(q) = QUESTION.captures(line.as_bytes())
+            {
+                state.question = Some(excerpt(&patterns::text(&q[1])));
             }
-            let error_looking = ERROR_LOOKING.is_match(line);
-            if error_looking && !NOT_AN_ERROR.is_match(line) {
+            let error_looking = ERROR_LOOKING.is_match(line.as_bytes());
+            if error_looking && !NOT_AN_ERROR.is_match(line.as_bytes()) {
                 push_bounded(&mut state.error_lines, (n, excerpt(line)));
             }
             if error_looking

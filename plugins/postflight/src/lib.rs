@@ -15,10 +15,10 @@
 //! inside an identifier is not a word (`no_errors_found`, `onError`,
 //! `ErrorBoundary`, `fail_fast`): patterns match whole words only.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
+use augur_sdk::patterns::{self, AsciiSet, Regex};
 use augur_sdk::{excerpt, exit_code_in, prelude::*};
-use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -157,35 +157,39 @@ const MAX_LEARNINGS: usize = 20;
 /// Characters of a learning kept.
 const LEARNING_CHARS: usize = 500;
 
+const LEARNING: &str =
+    r"(?i)\b(learned|learnt|solution|fixed by|root cause|workaround)\b\s*:?\s*(.*)";
+
 struct Patterns {
-    errors: Vec<Regex>,
-    successes: Vec<Regex>,
-    learning: Regex,
+    /// Every error, success and learning pattern, in that order: which of
+    /// them may concern a line, in one pass (most lines concern none).
+    any: AsciiSet,
+    /// Each error pattern alone, to look at its matches (zero counts);
+    /// built the first time a line needs it.
+    errors: Vec<OnceLock<Regex>>,
+    learning: LazyLock<Regex>,
     /// Right after a match: a zero count (`error: 0`, `failures=0`).
-    zero_after: Regex,
+    zero_after: LazyLock<Regex>,
     /// Right before a match: a zero count or a negation (`0 failed`, `no errors`).
-    zero_before: Regex,
+    zero_before: LazyLock<Regex>,
 }
 
 static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| Patterns {
-    errors: ERROR_TYPES
-        .iter()
-        .map(|t| Regex::new(t.pattern).unwrap())
-        .collect(),
-    successes: SUCCESS_TYPES
-        .iter()
-        .map(|(_, p)| Regex::new(p).unwrap())
-        .collect(),
-    learning: Regex::new(
-        r"(?i)\b(learned|learnt|solution|fixed by|root cause|workaround)\b\s*:?\s*(.*)",
-    )
-    .unwrap(),
-    zero_after: Regex::new(r"^\s*[:=]?\s*0(?:[^\d.]|$)").unwrap(),
-    zero_before: Regex::new(r"(?i)(?:\b0|\bno|\bwithout|\bzero)\s+$").unwrap(),
+    any: patterns::ascii_set(
+        ERROR_TYPES
+            .iter()
+            .map(|t| t.pattern)
+            .chain(SUCCESS_TYPES.iter().map(|(_, p)| *p))
+            .chain([LEARNING]),
+    ),
+    errors: ERROR_TYPES.iter().map(|_| OnceLock::new()).collect(),
+    learning: LazyLock::new(|| patterns::ascii(LEARNING)),
+    zero_after: LazyLock::new(|| patterns::ascii(r"^\s*[:=]?\s*0(?:[^\d.]|$)")),
+    zero_before: LazyLock::new(|| patterns::ascii(r"(?i)(?:\b0|\bno|\bwithout|\bzero)\s+$")),
 });
 
 /// Whether the match at `start..end` of `line` is a count of zero.
-fn is_zero_count(line: &str, start: usize, end: usize) -> bool {
+fn is_zero_count(line: &[u8], start: usize, end: usize) -> bool {
     let p = &*PATTERNS;
     p.zero_after.is_match(&line[end..]) || p.zero_before.is_match(&line[..start])
 }
@@ -213,42 +217,31 @@ impl LogScanner for Postflight {
 
     fn scan(window: &Job, state: &mut State, _: &Config) -> Result<(), RuleError> {
         let p = &*PATTERNS;
-        state.errors.resize(ERROR_TYPES.len(), Seen::default());
-        state.successes.resize(SUCCESS_TYPES.len(), 0);
-        for (n, line) in window.new_lines() {
-            if let Some(code) = exit_code_in(line) {
+        let (errors, successes) = (ERROR_TYPES.len(), SUCCESS_TYPES.len());
+        state.errors.resize(errors, Seen::default());
+        state.successes.resize(successes, 0);
+        for (n, text) in window.new_lines() {
+            if let Some(code) = exit_code_in(text) {
                 state.exit = Some(code);
             }
-            for (re, seen) in p.errors.iter().zip(&mut state.errors) {
-                let signal = re
-                    .find_iter(line)
-                    .any(|m| !is_zero_count(line, m.start(), m.end()));
-                if signal {
-                    seen.count += 1;
-                    if seen.first.is_none() {
-                        seen.first = Some((n, excerpt(line)));
+            let line = text.as_bytes();
+            for i in p.any.matches(line) {
+                if i < errors {
+                    let re = p.errors[i].get_or_init(|| patterns::ascii(ERROR_TYPES[i].pattern));
+                    let signal = re
+                        .find_iter(line)
+                        .any(|m| !is_zero_count(line, m.start(), m.end()));
+                    let seen = &mut state.errors[i];
+                    if signal {
+                        seen.count += 1;
+                        if seen.first.is_none() {
+                            seen.first = Some((n, excerpt(text)));
+                        }
                     }
-                }
-            }
-            for (re, count) in p.successes.iter().zip(&mut state.successes) {
-                if re.is_match(line) {
-                    *count += 1;
-                }
-            }
-            if let Some(c) = p.learning.captures(line) {
-                let content = c[2].trim();
-                if content.chars().count() > 10 {
-                    let keyword = c[1].to_ascii_lowercase();
-                    let kind = LEARNING_TYPES
-                        .iter()
-                        .find(|(_, k)| *k == keyword)
-                        .map_or("explicit_learning", |(t, _)| t);
-                    if state.learnings.len() < MAX_LEARNINGS {
-                        let content: String = content.chars().take(LEARNING_CHARS).collect();
-                        state.learnings.push((kind.to_owned(), content, n));
-                    } else {
-                        state.learnings_left_out += 1;
-                    }
+                } else if i < errors + successes {
+                    state.successes[i - errors] += 1;
+                } else {
+                    learning(p, n, line, state);
                 }
             }
         }
@@ -365,6 +358,29 @@ impl LogScanner for Postflight {
             "learnings_left_out": state.learnings_left_out,
             "recommendations": recommendations,
         }))])
+    }
+}
+
+/// Keeps the learning a line writes down, if it says enough.
+fn learning(p: &Patterns, n: u32, line: &[u8], state: &mut State) {
+    let Some(c) = p.learning.captures(line) else {
+        return;
+    };
+    let content = patterns::text(&c[2]);
+    let content = content.trim();
+    if content.chars().count() <= 10 {
+        return;
+    }
+    let keyword = patterns::text(&c[1]).to_ascii_lowercase();
+    let kind = LEARNING_TYPES
+        .iter()
+        .find(|(_, k)| *k == keyword)
+        .map_or("explicit_learning", |(t, _)| t);
+    if state.learnings.len() < MAX_LEARNINGS {
+        let content: String = content.chars().take(LEARNING_CHARS).collect();
+        state.learnings.push((kind.to_owned(), content, n));
+    } else {
+        state.learnings_left_out += 1;
     }
 }
 

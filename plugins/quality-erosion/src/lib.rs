@@ -14,9 +14,9 @@
 
 use std::{collections::BTreeMap, sync::LazyLock};
 
+use augur_sdk::patterns::{self, Regex};
 use augur_sdk::{excerpt, prelude::*};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -59,9 +59,9 @@ const NAMES: [&str; 3] = ["noqa", "type_ignore", "bare_pass"];
 
 static SUPPRESSION: LazyLock<[Regex; 3]> = LazyLock::new(|| {
     [
-        Regex::new(r"(?i)#\s*noqa\b").unwrap(),
-        Regex::new(r"#\s*type:\s*ignore\b").unwrap(),
-        Regex::new(r"^\s*pass\s*(?:#.*)?$").unwrap(),
+        patterns::ascii(r"(?i)#\s*noqa\b"),
+        patterns::ascii(r"#\s*type:\s*ignore\b"),
+        patterns::ascii(r"^\s*pass\s*(?:#.*)?$"),
     ]
 });
 
@@ -180,7 +180,7 @@ impl LogScanner for QualityErosion {
                     Some(b'+') => {
                         let added = &line[1..];
                         for (which, re) in SUPPRESSION.iter().enumerate() {
-                            if re.is_match(added) {
+                            if re.is_match(added.as_bytes()) {
                                 state.suppression(which, n, line);
                             }
                         }
