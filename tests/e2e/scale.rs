@@ -109,3 +109,109 @@ fn ten_thousand_snapshots_of_one_repository() {
         );
     }
 }
+
+/// A rule's calls in a report's stats.
+fn calls(report: &Value, rule: &str) -> u64 {
+    report["stats"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == rule)
+        .unwrap()["calls"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn a_50_mb_line_is_read_in_pieces_and_the_failure_after_it_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("minified.log");
+    let mut text = String::from("$ pytest -q\n");
+    text.push_str(&"x".repeat(50 * 1000 * 1000));
+    text.push_str("\nE       AssertionError: assert 1 == 2\nFAILED tests/test_a.py::test_one - AssertionError\nexit: 1\n");
+    std::fs::write(&log, text).unwrap();
+    let out = augur(&["run", "--jobs", log.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let report = out.json();
+    assert_eq!(
+        report["errors"],
+        serde_json::json!([]),
+        "{:#}",
+        report["errors"]
+    );
+    let found = |rule: &str| -> Value {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("no {rule} finding: {:#}", report["findings"]))
+            .clone()
+    };
+    let failure = found("failure-class");
+    assert_eq!(failure["kind"], "failure/validation_failure");
+    assert_eq!(failure["evidence"][0]["locator"], "L4");
+    let category = found("error-category");
+    assert_eq!(category["kind"], "error_category/assertion_failure");
+    assert_eq!(category["data"]["line"], 4);
+    // The line's pieces came in windows of `window_bytes` (8 MiB): each
+    // log scanner made one `scan` per window and one `finish`.
+    assert!(
+        calls(&report, "failure-class") >= 7,
+        "{:#}",
+        report["stats"]
+    );
+    // What a finding quotes of the long line is an excerpt, not 50 MB.
+    assert!(report.to_string().len() < 1 << 20);
+}
+
+#[test]
+fn small_windows_give_the_same_findings_as_whole_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = |window: Option<usize>| {
+        let path = dir.path().join(format!("pack-{window:?}.toml"));
+        let mut manifest = String::new();
+        if let Some(bytes) = window {
+            write!(
+                manifest,
+                "[limits]\nwindow_bytes = {bytes}\nwindow_overlap_lines = 8\n\n"
+            )
+            .unwrap();
+        }
+        for rule in [
+            "failure-class",
+            "error-category",
+            "postflight",
+            "quality-erosion",
+        ] {
+            write!(manifest, "[[rule]]\nbuiltin = \"{rule}\"\n\n").unwrap();
+        }
+        manifest.push_str("[rule.config]\nallowed_paths = [\"src/**\"]\n");
+        std::fs::write(&path, manifest).unwrap();
+        path
+    };
+    let run = |window: Option<usize>| {
+        let out = augur(&[
+            "run",
+            "--pack",
+            pack(window).to_str().unwrap(),
+            "--jobs",
+            "tests/fixtures/failure-class-logs/jobs",
+            "--jobs",
+            "tests/fixtures/classifier-logs/jobs",
+            "--format",
+            "json",
+            "--no-timings",
+        ]);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        out.json()
+    };
+    let whole = run(None);
+    let windowed = run(Some(1024));
+    assert_eq!(whole["errors"], serde_json::json!([]));
+    assert_eq!(windowed["errors"], serde_json::json!([]));
+    assert!(finding_keys(&whole).len() > 50);
+    assert_eq!(whole["findings"], windowed["findings"]);
+    // The corpus's longer logs took several windows.
+    assert!(calls(&windowed, "postflight") > calls(&whole, "postflight"));
+}
