@@ -2,7 +2,8 @@
 //!
 //! A rule is a plain type with a few constants and one function over typed
 //! input. Implement [`Rule`] plus [`Deriver`] (a snapshot series in, findings
-//! out), [`Classifier`] (one job output in, findings out), or both, or
+//! out), [`Classifier`] (one job output in, findings out), or both,
+//! [`LogScanner`] (a job output window by window, for logs of any size), or
 //! [`Correlator`] (the findings of the whole run in, findings out), then
 //! export it with one macro:
 //!
