@@ -138,7 +138,7 @@ pub const CATEGORIES: &[Category] = &[
         patterns: &[
             r"\bAssertionError\b|\bAssertionFailedError\b|(?i:\bassertion\b.*\bfailed\b)|\bassert_eq!|\bassert!\(",
             r"^FAILED \S+::|^--- FAIL: |^\s*expect\(.*\)\.|(?i)^\s*expected:? .+\b(?:but (?:was|got)|received|actual)\b",
-            r"^\s*E\s+assert\b|^\s*(?:Expected|Received):\s|\btest result: FAILED\b",
+            r"^\s*E\s+assert\b|^\s*(?:Expected|Received):\s|\btest result: FAILED\b|^\s*Failure/Error: ",
         ],
     },
 ];

@@ -66,6 +66,10 @@ fn each_category_in_the_shapes_people_see() {
         ),
         ("--- FAIL: TestParse (0.00s)", "ASSERTION_FAILURE"),
         (
+            "     Failure/Error: expect(invoice.total).to eq(10.01)",
+            "ASSERTION_FAILURE",
+        ),
+        (
             "    expect(received).toBe(expected) // Object.is equality",
             "ASSERTION_FAILURE",
         ),

@@ -173,6 +173,41 @@ fn each_class_is_recognised_in_the_shapes_people_see() {
         ),
         ("##[error]The operation was canceled.", "cancelled"),
         (
+            "./internal/sync/loop.go:88:2: undefined: drainQueue",
+            "build_error",
+        ),
+        (
+            "> Compilation failed; see the compiler error output for details.",
+            "build_error",
+        ),
+        (
+            "[ERROR] Tests run: 12, Failures: 2, Errors: 0, Skipped: 0",
+            "validation_failure",
+        ),
+        (
+            "> There were failing tests. See the report at: file:///build/reports/tests/test/index.html",
+            "validation_failure",
+        ),
+        (
+            "Test Suites: 1 failed, 11 passed, 12 total",
+            "validation_failure",
+        ),
+        ("14 examples, 2 failures", "validation_failure"),
+        (
+            "Tests: 40, Assertions: 97, Failures: 1.",
+            "validation_failure",
+        ),
+        (
+            "Failed!  - Failed:     1, Passed:    57, Skipped:     0, Total:    58",
+            "validation_failure",
+        ),
+        ("would reformat src/app.py", "validation_failure"),
+        ("│ Error: Error acquiring the state lock", "infra_tooling"),
+        (
+            "fatal: unable to access 'https://github.com/acme/api.git/': Could not resolve host: github.com",
+            "infra_tooling",
+        ),
+        (
             "API Error: 529 {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}",
             "model_error",
         ),
