@@ -159,15 +159,23 @@ fn peak_rss_mib() -> f64 {
     usage.ru_maxrss as f64 / 1024.0
 }
 
-fn table(title: &str, bytes: usize, rows: &[(&str, Duration, Duration)]) {
+/// One line per rule: MB/s natively and as a component, their ratio, and
+/// the time per log (`logs` of them in `bytes`).
+fn table(title: &str, bytes: usize, logs: usize, rows: &[(&str, Duration, Duration)]) {
     println!("\n{title}");
     println!(
-        "{:<16} {:>12} {:>16} {:>18}",
-        "rule", "native MB/s", "component MB/s", "native/component"
+        "{:<16} {:>12} {:>15} {:>17} {:>15} {:>18}",
+        "rule", "native MB/s", "component MB/s", "native/component", "native ms/log", "component ms/log"
     );
     for (rule, native, component) in rows {
         let (n, c) = (mb_per_s(bytes, *native), mb_per_s(bytes, *component));
-        println!("{rule:<16} {n:>12.1} {c:>16.1} {:>17.1}x", n / c);
+        let per_log = |d: &Duration| d.as_secs_f64() * 1e3 / logs as f64;
+        println!(
+            "{rule:<16} {n:>12.3} {c:>15.3} {:>16.1}x {:>15.3} {:>18.3}",
+            n / c,
+            per_log(native),
+            per_log(component)
+        );
     }
 }
 
@@ -222,7 +230,7 @@ fn main() {
             });
             rows.push((*id, native_time, component_time));
         }
-        table("fixture corpus, one call per log", corpus_bytes, &rows);
+        table("fixture corpus, one call per log", corpus_bytes, corpus.len(), &rows);
 
         // The large log: natively in memory, as a component streamed from disk.
         let large_job = native_job(&large[0]);
@@ -243,6 +251,7 @@ fn main() {
                 large_bytes as f64 / 1e6
             ),
             large_bytes,
+            1,
             &rows,
         );
     }
