@@ -9,7 +9,7 @@
 
 use std::{collections::HashMap, collections::HashSet};
 
-use augur_sdk::window::Windows;
+use augur_sdk::window::{LogWindow, Windows};
 
 use serde_json::Value;
 
@@ -306,6 +306,13 @@ impl Runner<'_> {
             }
             let window = match windows.next_window() {
                 Ok(Some(window)) => window,
+                // An empty log is still a job: one empty window.
+                Ok(None) if window_count == 0 => LogWindow {
+                    text: String::new(),
+                    first_line: 1,
+                    overlap: 0,
+                    lossy: false,
+                },
                 Ok(None) => break,
                 Err(e) => {
                     self.unreadable(index, job, &e);

@@ -215,3 +215,29 @@ fn small_windows_give_the_same_findings_as_whole_logs() {
     // The corpus's longer logs took several windows.
     assert!(calls(&windowed, "postflight") > calls(&whole, "postflight"));
 }
+
+#[test]
+fn an_empty_log_is_still_a_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("silent");
+    std::fs::create_dir(&job).unwrap();
+    std::fs::write(job.join("output.log"), "").unwrap();
+    std::fs::write(job.join("meta.json"), r#"{"exit_code": 1}"#).unwrap();
+    let out = augur(&[
+        "run",
+        "--jobs",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let report = out.json();
+    assert_eq!(report["errors"], serde_json::json!([]));
+    let kinds: Vec<String> = finding_keys(&report).into_iter().map(|k| k.1).collect();
+    assert_eq!(kinds, ["failure/unknown", "postflight/report"]);
+    assert!(s(&report["findings"][0]["message"]).contains("printed nothing"));
+    // Every classifier was called: api-errors once, the log scanners for
+    // their one (empty) window and their finish.
+    assert_eq!(calls(&report, "api-errors"), 1);
+    assert_eq!(calls(&report, "failure-class"), 2);
+}

@@ -165,7 +165,12 @@ fn table(title: &str, bytes: usize, logs: usize, rows: &[(&str, Duration, Durati
     println!("\n{title}");
     println!(
         "{:<16} {:>12} {:>15} {:>17} {:>15} {:>18}",
-        "rule", "native MB/s", "component MB/s", "native/component", "native ms/log", "component ms/log"
+        "rule",
+        "native MB/s",
+        "component MB/s",
+        "native/component",
+        "native ms/log",
+        "component ms/log"
     );
     for (rule, native, component) in rows {
         let (n, c) = (mb_per_s(bytes, *native), mb_per_s(bytes, *component));
@@ -188,10 +193,15 @@ fn main() {
     let native_corpus: Vec<Job> = corpus.iter().map(native_job).collect();
     let corpus_bytes: usize = native_corpus.iter().map(|j| j.text.len()).sum();
     println!(
-        "corpus: {} logs, {:.1} KB (tests/fixtures/*/jobs and examples/jobs; {} skipped with input problems)",
+        "corpus: {} logs, {:.1} KB (tests/fixtures/*/jobs and examples/jobs; {} input problems, as the bad-inputs fixture means: {})",
         corpus.len(),
         corpus_bytes as f64 / 1e3,
-        problems.len()
+        problems.len(),
+        problems
+            .iter()
+            .map(|p| p.input.rsplit('/').next().unwrap_or(&p.input))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     // The large log: the corpus repeated, written to disk as it is made.
@@ -230,7 +240,12 @@ fn main() {
             });
             rows.push((*id, native_time, component_time));
         }
-        table("fixture corpus, one call per log", corpus_bytes, corpus.len(), &rows);
+        table(
+            "fixture corpus, one call per log",
+            corpus_bytes,
+            corpus.len(),
+            &rows,
+        );
 
         // The large log: natively in memory, as a component streamed from disk.
         let large_job = native_job(&large[0]);
