@@ -45,7 +45,13 @@ pub struct Class {
     severity: Severity,
     title: &'static str,
     actions: &'static [&'static str],
+    /// Lines that show the cause itself: the failing test, the compiler
+    /// error, the kernel's OOM kill.
     patterns: &'static [&'static str],
+    /// Lines that only sum up (`1 failed, 47 passed`, `could not compile`,
+    /// a bare `Killed`): they show the class, and are the causal line only
+    /// when no line of `patterns` is there.
+    summaries: &'static [&'static str],
 }
 
 /// The classes, in priority order.
@@ -63,6 +69,7 @@ pub const CLASSES: &[Class] = &[
             r"(?i)\bscope[_ ]violation\b",
             r"(?i)outside (?:of )?(?:the )?allowed[_ ]paths",
         ],
+        summaries: &[],
     },
     Class {
         name: "oom",
@@ -76,9 +83,6 @@ pub const CLASSES: &[Class] = &[
             r"(?i)out of memory: kill(?:ed)? process",
             r"(?i)\boom[- ]?kill",
             r"OOMKilled",
-            r"(?i)\bexit(?:ed with)? code:? 137\b",
-            r"(?i)killed \(?signal 9\)?|\bSIGKILL\b",
-            r"^\s*Killed\s*$",
             r"(?i)CUDA out of memory",
             r"java\.lang\.OutOfMemoryError",
             r"JavaScript heap out of memory",
@@ -86,6 +90,11 @@ pub const CLASSES: &[Class] = &[
             r"(?i)cannot allocate memory",
             r"memory allocation of \d+ bytes failed",
             r"std::bad_alloc",
+        ],
+        summaries: &[
+            r"(?i)\bexit(?:ed with)? code:? 137\b",
+            r"(?i)killed \(?signal 9\)?|\bSIGKILL\b",
+            r"^\s*Killed\s*$",
         ],
     },
     Class {
@@ -103,6 +112,7 @@ pub const CLASSES: &[Class] = &[
             r"TimeoutExpired",
             r"(?i)killed (?:after|due to) (?:a )?timeout",
         ],
+        summaries: &[],
     },
     Class {
         name: "cancelled",
@@ -120,6 +130,7 @@ pub const CLASSES: &[Class] = &[
             r"(?i)\b(?:build|job) was aborted\b",
             r"(?i)\bcancell?ed by (?:user|@?\w+)",
         ],
+        summaries: &[],
     },
     Class {
         name: "quota_exhausted",
@@ -137,6 +148,7 @@ pub const CLASSES: &[Class] = &[
             r"(?i)usage limit (?:reached|exceeded|has been reached)",
             r"(?i)billing hard limit",
         ],
+        summaries: &[],
     },
     Class {
         name: "model_error",
@@ -154,6 +166,7 @@ pub const CLASSES: &[Class] = &[
             r"(?i)stream error: (?:codex|claude|openai|anthropic)\b",
             r"(?i)no response from the model",
         ],
+        summaries: &[],
     },
     Class {
         name: "context_limit",
@@ -171,6 +184,7 @@ pub const CLASSES: &[Class] = &[
             r"(?i)input is too long for (?:the )?requested model",
             r"(?i)token limit exceeded|too many tokens",
         ],
+        summaries: &[],
     },
     Class {
         name: "dependency_missing",
@@ -194,6 +208,7 @@ pub const CLASSES: &[Class] = &[
             r"cannot find -l\w+",
             r"cannot open shared object file",
         ],
+        summaries: &[],
     },
     Class {
         name: "build_error",
@@ -205,19 +220,21 @@ pub const CLASSES: &[Class] = &[
         ],
         patterns: &[
             r"error\[E\d{4}\]",
-            r"error: could not compile",
             r"error: linking with .* failed",
             r"undefined reference to",
-            r"ld returned \d+ exit status",
             r"error TS\d+:",
             // A compiler's `file:line: error:` (Python's checkers print the
             // same shape; they are validation, below).
             r"\.(?:c|cc|cpp|cxx|h|hh|hpp|rs|go|java|kt|scala|swift|m|mm|cs|zig|f90):\d+(?::\d+)?: (?:fatal )?error: ",
-            r"\[ERROR\] COMPILATION ERROR",
             r"^\S+\.go:\d+:\d+: (?:undefined: |cannot use |imported and not used|syntax error|missing return|too many arguments|not enough arguments)",
-            r"Compilation failed; see the compiler error output|Execution failed for task '[^']*:compile\w*'",
             r"error: cannot find symbol",
             r"^\s*(?:SyntaxError|IndentationError|TabError): ",
+        ],
+        summaries: &[
+            r"error: could not compile",
+            r"ld returned \d+ exit status",
+            r"\[ERROR\] COMPILATION ERROR",
+            r"Compilation failed; see the compiler error output|Execution failed for task '[^']*:compile\w*'",
         ],
     },
     Class {
@@ -229,6 +246,7 @@ pub const CLASSES: &[Class] = &[
             "Re-run the job to confirm the rest passes",
         ],
         patterns: &[r"\bRERUN\b", r"(?i)\bflaky\b.*\bfail|\bfail.*\bflaky\b"],
+        summaries: &[],
     },
     Class {
         name: "validation_failure",
@@ -239,16 +257,32 @@ pub const CLASSES: &[Class] = &[
             "Run the same check locally before pushing",
         ],
         patterns: &[
+            // pytest's short summary, unittest, Go, Rust, Jest, Gradle, RSpec,
+            // Maven: a line naming the failing test.
+            r"^FAILED \S+::",
+            r"^ERROR \S+::",
+            r"^(?:FAIL|ERROR): \w+ \(",
+            r"^--- FAIL: ",
+            r"^thread '[^']+' panicked at ",
+            r"^test \S+ \.\.\. FAILED$",
+            r"^\s*● .+ › ",
+            r"^\S+ > .+ FAILED$",
+            r"^rspec \./\S+:\d+",
+            r"^\[ERROR\]\s+\S+\.\w+:\d+ ",
+            r"^\s*AssertionError\b",
+            // A checker's own error line: mypy, ESLint, ruff, black.
+            r"\.pyi?:\d+(?::\d+)?: error: ",
+            r"^\s+\d+:\d+\s+error\s+",
+            r"^\S+:\d+:\d+: [A-Z]+\d+ ",
+            r"^would reformat \S",
+        ],
+        summaries: &[
             r"^=+ .*\b[1-9]\d* (?:failed|errors?)\b.* =+$",
             r"^FAILED \S",
-            r"^ERROR \S+::",
             r"test result: FAILED",
             r"^\s*Tests:\s+[1-9]\d* failed",
             r"^FAILED \((?:failures|errors)=",
-            r"^--- FAIL: ",
-            r"^\s*AssertionError\b",
             r"(?i)^Found [1-9]\d* errors?\b",
-            r"\.pyi?:\d+(?::\d+)?: error: ",
             r"✖ [1-9]\d* problems?",
             r"npm (?:ERR!|error) Test failed",
             r"^\s*Test Suites:\s+[1-9]\d* failed",
@@ -256,7 +290,7 @@ pub const CLASSES: &[Class] = &[
             r"^\d+ examples?, [1-9]\d* failures?",
             r"^FAILURES!$|^Tests: \d+, Assertions: \d+, (?:Errors: \d+, )?Failures: [1-9]",
             r"^\s*Failed!\s+- Failed:\s+[1-9]",
-            r"^Oh no! .* would (?:be )?reformat|^would reformat \S",
+            r"^Oh no! .* would (?:be )?reformat",
             r"^\s*error: test failed",
         ],
     },
@@ -269,6 +303,7 @@ pub const CLASSES: &[Class] = &[
             "If the question recurs, add the answer to the task's instructions",
         ],
         patterns: &[r"<!--\s*cp:question:"],
+        summaries: &[],
     },
     Class {
         name: "tool_failure",
@@ -286,6 +321,7 @@ pub const CLASSES: &[Class] = &[
             r"^CONFLICT \(",
             r"tool_use_error",
         ],
+        summaries: &[],
     },
     Class {
         name: "infra_tooling",
@@ -317,6 +353,7 @@ pub const CLASSES: &[Class] = &[
             r"Error acquiring the state lock",
             r"Unable to resolve action",
         ],
+        summaries: &[],
     },
 ];
 
@@ -351,11 +388,16 @@ impl Rule for FailureClass {
 }
 
 /// All patterns in one set, and which class each belongs to.
-static PATTERNS: LazyLock<(AsciiSet, Vec<usize>)> = LazyLock::new(|| {
-    let (patterns, owners): (Vec<&str>, Vec<usize>) = CLASSES
+/// All patterns and summaries in one set, and which class each belongs to
+/// (and whether it is a summary).
+static PATTERNS: LazyLock<(AsciiSet, Vec<(usize, bool)>)> = LazyLock::new(|| {
+    let (patterns, owners): (Vec<&str>, Vec<(usize, bool)>) = CLASSES
         .iter()
         .enumerate()
-        .flat_map(|(i, c)| c.patterns.iter().map(move |p| (*p, i)))
+        .flat_map(|(i, c)| {
+            let patterns = c.patterns.iter().map(move |p| (*p, (i, false)));
+            patterns.chain(c.summaries.iter().map(move |p| (*p, (i, true))))
+        })
         .unzip();
     (patterns::ascii_set(patterns), owners)
 });
@@ -433,8 +475,10 @@ type Kept = (u32, String);
 /// What the rule remembers while it reads a log window by window.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
-    /// Per class, in `CLASSES` order, the last line it matched.
+    /// Per class, in `CLASSES` order, the last line of its patterns.
     last: Vec<Option<Kept>>,
+    /// Per class, the last line of its summaries.
+    last_summary: Vec<Option<Kept>>,
     /// The last failing line that names a known-flaky test.
     flaky_named: Option<Kept>,
     /// The last question asked with `<!-- cp:question: ... -->`.
@@ -460,10 +504,17 @@ impl LogScanner for FailureClass {
     fn scan(window: &Job, state: &mut State, config: &Config) -> Result<(), RuleError> {
         let (set, owners) = &*PATTERNS;
         state.last.resize(CLASSES.len(), None);
+        state.last_summary.resize(CLASSES.len(), None);
         for (n, line) in window.new_lines() {
             let matches = set.matches(line.as_bytes());
             for &pattern in &matches {
-                state.last[owners[pattern]] = Some((n, excerpt(line)));
+                let (class, summary) = owners[pattern];
+                let last = if summary {
+                    &mut state.last_summary
+                } else {
+                    &mut state.last
+                };
+                last[class] = Some((n, excerpt(line)));
             }
             if !matches.is_empty()
                 && let Some(q) = QUESTION.captures(line.as_bytes())
@@ -494,7 +545,14 @@ impl LogScanner for FailureClass {
     }
 
     fn finish(job: &Job, mut state: State, _: &Config) -> Result<Vec<Finding>, RuleError> {
+        // A class's causal line: its last pattern line, else its last summary.
         state.last.resize(CLASSES.len(), None);
+        state.last_summary.resize(CLASSES.len(), None);
+        for (last, summary) in state.last.iter_mut().zip(&mut state.last_summary) {
+            if last.is_none() {
+                *last = summary.take();
+            }
+        }
         let position = |name: &str| CLASSES.iter().position(|c| c.name == name).unwrap();
         let (flaky, validation, awaiting) = (
             position("flaky_test"),

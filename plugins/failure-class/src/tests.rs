@@ -316,13 +316,42 @@ fn windows_give_the_same_findings_as_a_whole_log() {
 #[test]
 fn type_checkers_are_validation_and_compilers_are_build_errors() {
     let mypy = "src/a.py:41: error: Argument 1 to \"f\" has incompatible type \"str\"  [arg-type]\nFound 1 error in 1 file (checked 3 source files)\n";
+    // The checker's error line, not its `Found 1 error` summary.
     assert_eq!(
         verdict(mypy, Some(1)),
-        Some(("failure/validation_failure".into(), "L2".into()))
+        Some(("failure/validation_failure".into(), "L1".into()))
     );
     let gcc = "main.c:3:5: error: implicit declaration of function 'foo'\nmake: *** [Makefile:4: main.o] Error 1\n";
     assert_eq!(
         verdict(gcc, Some(2)),
         Some(("failure/build_error".into(), "L1".into()))
+    );
+}
+
+#[test]
+fn the_causal_line_names_the_failure_rather_than_sum_it_up() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/failure-class-logs/jobs"
+    );
+    for (log, class, line) in [
+        ("cargo-test-failed.log", "validation_failure", "L12"),
+        ("jest-failed.log", "validation_failure", "L6"),
+        ("pytest-failed.log", "validation_failure", "L19"),
+        ("unittest-failed.log", "validation_failure", "L9"),
+        ("cargo-build-error.log", "build_error", "L2"),
+        ("oom-killer.log", "oom", "L3"),
+    ] {
+        let text = std::fs::read_to_string(format!("{dir}/{log}")).unwrap();
+        assert_eq!(
+            verdict(&text, None),
+            Some((format!("failure/{class}"), line.to_owned())),
+            "{log}"
+        );
+    }
+    // With only a summary, the summary is the causal line.
+    assert_eq!(
+        verdict("==== 2 failed, 10 passed in 1.2s ====\nexit: 1\n", None),
+        Some(("failure/validation_failure".into(), "L1".into()))
     );
 }
