@@ -247,6 +247,80 @@ impl Job {
     }
 }
 
+/// What a program printed on a log line, without the prefixes a CI system
+/// adds: a timestamp (`2026-11-20T10:00:00.1234567Z ` as GitHub Actions
+/// writes it, or `[2026-11-20T10:00:00Z] `), then a workflow command
+/// (`##[error]`, `##[group]`). Patterns anchored at a line's start (`^FAILED`)
+/// then match the same in a downloaded CI log as in a terminal.
+pub fn log_text(line: &str) -> &str {
+    let mut rest = strip_timestamp(line);
+    if let Some(command) = rest.strip_prefix("##[")
+        && let Some(end) = command.find(']')
+        && command[..end].bytes().all(|b| b.is_ascii_lowercase())
+    {
+        rest = &command[end + 1..];
+    }
+    rest
+}
+
+/// `line` without a leading RFC 3339 timestamp (optionally in brackets) and
+/// the one space after it.
+fn strip_timestamp(line: &str) -> &str {
+    let (bracketed, b) = match line.as_bytes() {
+        [b'[', rest @ ..] => (true, rest),
+        all => (false, all),
+    };
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+    let shaped = digits(0..4)
+        && at(4, b"-")
+        && digits(5..7)
+        && at(7, b"-")
+        && digits(8..10)
+        && at(10, b"T ")
+        && digits(11..13)
+        && at(13, b":")
+        && digits(14..16)
+        && at(16, b":")
+        && digits(17..19);
+    if !shaped {
+        return line;
+    }
+    let mut i = 19;
+    if at(i, b".,") {
+        i += 1;
+        while at(i, b"0123456789") {
+            i += 1;
+        }
+    }
+    if at(i, b"Z") {
+        i += 1;
+    } else if at(i, b"+-") && digits(i + 1..i + 3) {
+        i += 3;
+        if at(i, b":") {
+            i += 1;
+        }
+        if digits(i..i + 2) {
+            i += 2;
+        }
+    }
+    if bracketed {
+        if !at(i, b"]") {
+            return line;
+        }
+        i += 1;
+    }
+    let start = usize::from(bracketed) + i;
+    match line.as_bytes().get(start) {
+        Some(b' ') => &line[start + 1..],
+        None => &line[start..],
+        Some(_) => line,
+    }
+}
+
 /// The exit code a log line reports, when it is an exit line: `exit: 2`
 /// (also `exit=2`, `exit 2`) alone on its line, or one that says `Process
 /// completed with exit code 2`, `exited with code 2` or `exit status 2`
@@ -334,6 +408,36 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("augur.snapshot/v9"), "{e}");
+    }
+
+    #[test]
+    fn log_text_drops_ci_prefixes() {
+        for (line, text) in [
+            (
+                "2026-11-20T10:00:00.1234567Z FAILED tests/a.py::t",
+                "FAILED tests/a.py::t",
+            ),
+            (
+                "2026-11-20T10:00:00.1234567Z ##[error]Process completed with exit code 1.",
+                "Process completed with exit code 1.",
+            ),
+            (
+                "[2026-11-20T11:50:06Z] stream error: codex:",
+                "stream error: codex:",
+            ),
+            ("2026-11-20 10:00:00,123+01:00   indented", "  indented"),
+            ("##[group]Run pytest", "Run pytest"),
+            ("2026-11-20T10:00:00Z", ""),
+            ("2026-11-20 is the date", "2026-11-20 is the date"),
+            (
+                "[2026-11-20T10:00:00Z no bracket",
+                "[2026-11-20T10:00:00Z no bracket",
+            ),
+            ("##[not a command", "##[not a command"),
+            ("plain line", "plain line"),
+        ] {
+            assert_eq!(log_text(line), text, "{line}");
+        }
     }
 
     #[test]

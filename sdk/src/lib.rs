@@ -50,7 +50,7 @@ pub mod window;
 pub use finding::{EXCERPT_CHARS, Evidence, Finding, Severity, excerpt, fingerprint};
 pub use input::{
     CountSignal, Coverage, DocumentError, FileCount, Job, JobMeta, Proposal, SNAPSHOT_SCHEMA_V1,
-    Signals, Snapshot, exit_code_in,
+    Signals, Snapshot, exit_code_in, log_text,
 };
 pub use log::{LogLevel, log};
 

@@ -18,7 +18,7 @@
 use std::{collections::VecDeque, sync::LazyLock};
 
 use augur_sdk::patterns::{self, AsciiSet};
-use augur_sdk::{excerpt, exit_code_in, prelude::*};
+use augur_sdk::{excerpt, exit_code_in, log_text, prelude::*};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -215,6 +215,7 @@ impl LogScanner for ErrorCategory {
     fn scan(window: &Job, state: &mut State, _: &Config) -> Result<(), RuleError> {
         let (set, owners) = &*PATTERNS;
         for (n, line) in window.new_lines() {
+            let line = log_text(line);
             if let Some(code) = exit_code_in(line) {
                 state.exit = Some(code);
                 continue;

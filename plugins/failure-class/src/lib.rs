@@ -23,7 +23,7 @@
 use std::{collections::VecDeque, sync::LazyLock};
 
 use augur_sdk::patterns::{self, AsciiSet, Regex};
-use augur_sdk::{excerpt, exit_code_in, prelude::*};
+use augur_sdk::{excerpt, exit_code_in, log_text, prelude::*};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -506,6 +506,7 @@ impl LogScanner for FailureClass {
         state.last.resize(CLASSES.len(), None);
         state.last_summary.resize(CLASSES.len(), None);
         for (n, line) in window.new_lines() {
+            let line = log_text(line);
             let matches = set.matches(line.as_bytes());
             for &pattern in &matches {
                 let (class, summary) = owners[pattern];

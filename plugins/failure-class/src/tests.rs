@@ -355,3 +355,20 @@ fn the_causal_line_names_the_failure_rather_than_sum_it_up() {
         Some(("failure/validation_failure".into(), "L1".into()))
     );
 }
+
+#[test]
+fn downloaded_ci_logs_with_timestamps_get_the_same_verdicts() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/failure-class-logs/jobs");
+    let mut logs = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let stamped: String = text
+            .lines()
+            .map(|l| format!("2026-11-20T10:00:00.1234567Z {l}\n"))
+            .collect();
+        assert_eq!(verdict(&stamped, None), verdict(&text, None), "{}", path.display());
+        logs += 1;
+    }
+    assert!(logs >= 19);
+}

@@ -18,7 +18,7 @@
 use std::sync::{LazyLock, OnceLock};
 
 use augur_sdk::patterns::{self, AsciiSet, Regex};
-use augur_sdk::{excerpt, exit_code_in, prelude::*};
+use augur_sdk::{excerpt, exit_code_in, log_text, prelude::*};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -221,6 +221,7 @@ impl LogScanner for Postflight {
         state.errors.resize(errors, Seen::default());
         state.successes.resize(successes, 0);
         for (n, text) in window.new_lines() {
+            let text = log_text(text);
             if let Some(code) = exit_code_in(text) {
                 state.exit = Some(code);
             }

@@ -15,7 +15,7 @@
 use std::{collections::BTreeMap, sync::LazyLock};
 
 use augur_sdk::patterns::{self, Regex};
-use augur_sdk::{excerpt, prelude::*};
+use augur_sdk::{excerpt, log_text, prelude::*};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -159,6 +159,7 @@ impl LogScanner for QualityErosion {
     fn scan(window: &Job, state: &mut State, config: &Config) -> Result<(), RuleError> {
         let allowed = allowed(config)?;
         for (n, line) in window.new_lines() {
+            let line = log_text(line);
             if let Some(rest) = line.strip_prefix("+++ ") {
                 state.in_hunk = false;
                 state.file = header_path(rest).or_else(|| state.old_file.clone());
