@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::util::{augur, finding_keys, s};
+use crate::util::{augur, finding_keys, guest, s, write_pack};
 
 /// 10,000 snapshots of one repository, one every 10 minutes from 2026-01-01:
 /// lint climbing from 1000 to 1499 around one file always at the top, type
@@ -219,25 +219,83 @@ fn small_windows_give_the_same_findings_as_whole_logs() {
 #[test]
 fn an_empty_log_is_still_a_job() {
     let dir = tempfile::tempdir().unwrap();
-    let job = dir.path().join("silent");
-    std::fs::create_dir(&job).unwrap();
+    let job = dir.path().join("jobs/silent");
+    std::fs::create_dir_all(&job).unwrap();
     std::fs::write(job.join("output.log"), "").unwrap();
     std::fs::write(job.join("meta.json"), r#"{"exit_code": 1}"#).unwrap();
+    // The built-in log scanners, and a classifier that is not one.
+    let pack = write_pack(
+        dir.path(),
+        &format!(
+            "[[rule]]\nbuiltin = \"failure-class\"\n\n[[rule]]\nbuiltin = \"postflight\"\n\n[[rule]]\npath = {:?}\n",
+            guest("contract-0-1-0")
+        ),
+    );
+    let jobs = dir.path().join("jobs");
     let out = augur(&[
         "run",
+        "--pack",
+        pack.to_str().unwrap(),
         "--jobs",
-        dir.path().to_str().unwrap(),
+        jobs.to_str().unwrap(),
         "--format",
         "json",
     ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let report = out.json();
     assert_eq!(report["errors"], serde_json::json!([]));
-    let kinds: Vec<String> = finding_keys(&report).into_iter().map(|k| k.1).collect();
-    assert_eq!(kinds, ["failure/unknown", "postflight/report"]);
-    assert!(s(&report["findings"][0]["message"]).contains("printed nothing"));
-    // Every classifier was called: api-errors once, the log scanners for
-    // their one (empty) window and their finish.
-    assert_eq!(calls(&report, "api-errors"), 1);
+    let rules: Vec<String> = finding_keys(&report).into_iter().map(|k| k.0).collect();
+    assert_eq!(rules, ["contract-0-1-0", "failure-class", "postflight"]);
+    assert!(s(&report["findings"][1]["message"]).contains("printed nothing"));
+    // The plain classifier was called once, on the empty log; each log
+    // scanner for its one (empty) window and its finish.
+    assert_eq!(calls(&report, "contract-0-1-0"), 1);
     assert_eq!(calls(&report, "failure-class"), 2);
+}
+
+#[test]
+fn a_large_log_is_read_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = write_pack(
+        dir.path(),
+        "[[rule]]\nbuiltin = \"failure-class\"\n\n[[rule]]\nbuiltin = \"quality-erosion\"\n",
+    );
+    // The same lines, 1 MB and 128 MB of them, ending the same way.
+    let write_log = |name: &str, mib: usize| {
+        let path = dir.path().join(name);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let block = "tests/test_sync.py::test_drain PASSED                       [ 42%]\n\
+                     2026-11-20T10:00:00.1234567Z step 17/40: uploading artifact shard\n"
+            .repeat(1 << 10);
+        for _ in 0..(mib << 20) / block.len() {
+            std::io::Write::write_all(&mut out, block.as_bytes()).unwrap();
+        }
+        std::io::Write::write_all(&mut out, b"Killed\nexit: 137\n").unwrap();
+        path
+    };
+    let peak = |log: &std::path::Path| {
+        let (out, peak_kib) = crate::util::augur_measured(&[
+            "run",
+            "--pack",
+            pack.to_str().unwrap(),
+            "--jobs",
+            log.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        let report = out.json();
+        assert_eq!(report["errors"], serde_json::json!([]));
+        assert_eq!(s(&report["findings"][0]["kind"]), "failure/oom");
+        peak_kib / 1024
+    };
+    let small = peak(&write_log("small.log", 1));
+    let large = peak(&write_log("large.log", 128));
+    eprintln!("peak resident memory: {small} MiB over 1 MiB of log, {large} MiB over 128 MiB");
+    // Holding the log would add 128 MiB (and more, for the copies a call
+    // makes); windows add nothing that grows with it.
+    assert!(
+        large < small + 48,
+        "peak {large} MiB for 128 MiB of log, {small} MiB for 1 MiB"
+    );
 }

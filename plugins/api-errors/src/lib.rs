@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use augur_sdk::prelude::*;
 use regex::Regex;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub const OVERLOADED: &str = "api_error/overloaded";
@@ -331,7 +331,84 @@ fn finding(job: &Job, class: &Class, first: u32, last: u32, window: &str) -> Fin
     f
 }
 
-augur_sdk::export_classifier!(ApiErrors);
+/// Characters of a line kept for `tail_lines`: what a window can use of it
+/// (the end of a joined window is what counts).
+const KEPT_LINE_CHARS: usize = 4096;
+
+/// What api-errors remembers while it reads a log window by window.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct State {
+    /// The latest error found so far (`tail_lines` 0).
+    latest: Option<Finding>,
+    /// The last `tail_lines` lines, cut to their last `KEPT_LINE_CHARS`
+    /// characters (`tail_lines` above 0).
+    tail: std::collections::VecDeque<(u32, String)>,
+}
+
+/// A log scanner with the classifier's answer: the latest error of the
+/// whole log. With `tail_lines` 0 each window is classified (its overlap
+/// with the previous one holds the lines a joined window spans) and a later
+/// window's error replaces an earlier one's; otherwise the last `tail_lines`
+/// lines are kept and classified at the end.
+impl LogScanner for ApiErrors {
+    type State = State;
+
+    fn scan(window: &Job, state: &mut State, config: &Config) -> Result<(), RuleError> {
+        if config.tail_lines == 0 {
+            if let Some(found) = ApiErrors::classify(window, config)?.pop() {
+                state.latest = Some(found);
+            }
+            return Ok(());
+        }
+        for (n, line) in window.new_lines() {
+            let line = match state.tail.back_mut() {
+                // The next piece of a line longer than a window.
+                Some((last, kept)) if *last == n => {
+                    kept.push_str(line);
+                    std::mem::take(kept)
+                }
+                _ => {
+                    if state.tail.len() == config.tail_lines {
+                        state.tail.pop_front();
+                    }
+                    line.to_owned()
+                }
+            };
+            let skip = line.chars().count().saturating_sub(KEPT_LINE_CHARS);
+            let kept = match line.char_indices().nth(skip) {
+                Some((at, _)) if skip > 0 => line[at..].to_owned(),
+                _ => line,
+            };
+            match state.tail.back_mut() {
+                Some((last, slot)) if *last == n => *slot = kept,
+                _ => state.tail.push_back((n, kept)),
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(job: &Job, state: State, config: &Config) -> Result<Vec<Finding>, RuleError> {
+        if config.tail_lines == 0 {
+            return Ok(state.latest.into_iter().collect());
+        }
+        let Some((first, _)) = state.tail.front() else {
+            return Ok(Vec::new());
+        };
+        let tail = Job {
+            text: state
+                .tail
+                .iter()
+                .map(|(_, l)| l.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            first_line: *first,
+            ..job.clone_without_text()
+        };
+        ApiErrors::classify(&tail, config)
+    }
+}
+
+augur_sdk::export_log_scanner!(ApiErrors);
 
 #[cfg(test)]
 mod tests {
@@ -488,5 +565,48 @@ mod tests {
     fn tail_chars_respects_char_boundaries() {
         assert_eq!(tail_chars("héllo", 4), "éllo");
         assert_eq!(tail_chars("ab", 5), "ab");
+    }
+
+    #[test]
+    fn windows_give_the_same_findings_as_a_whole_log() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/api-errors-logs"
+        );
+        let mut logs = 0;
+        for entry in walk(std::path::Path::new(dir)) {
+            let text = std::fs::read_to_string(&entry).unwrap();
+            let job = Job::from_text("job.log", &text);
+            for config in [
+                Config::default(),
+                Config {
+                    tail_lines: 5,
+                    ..Config::default()
+                },
+            ] {
+                let whole = ApiErrors::classify(&job, &config).unwrap();
+                for overlap in [4, 8] {
+                    let windowed =
+                        augur_sdk::scan_in_windows::<ApiErrors>(&job, &config, 256, overlap)
+                            .unwrap();
+                    assert_eq!(windowed, whole, "{}", entry.display());
+                }
+            }
+            logs += 1;
+        }
+        assert!(logs >= 5, "{logs}");
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(walk(&path));
+            } else if path.extension().is_none_or(|e| e != "json" && e != "toml") {
+                files.push(path);
+            }
+        }
+        files
     }
 }

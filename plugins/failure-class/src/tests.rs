@@ -358,7 +358,10 @@ fn the_causal_line_names_the_failure_rather_than_sum_it_up() {
 
 #[test]
 fn downloaded_ci_logs_with_timestamps_get_the_same_verdicts() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/failure-class-logs/jobs");
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/failure-class-logs/jobs"
+    );
     let mut logs = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -367,7 +370,12 @@ fn downloaded_ci_logs_with_timestamps_get_the_same_verdicts() {
             .lines()
             .map(|l| format!("2026-11-20T10:00:00.1234567Z {l}\n"))
             .collect();
-        assert_eq!(verdict(&stamped, None), verdict(&text, None), "{}", path.display());
+        assert_eq!(
+            verdict(&stamped, None),
+            verdict(&text, None),
+            "{}",
+            path.display()
+        );
         logs += 1;
     }
     assert!(logs >= 19);
