@@ -35,7 +35,11 @@ pub struct Category {
     pub name: &'static str,
     title: &'static str,
     actions: &'static [&'static str],
+    /// Lines that show the error itself.
     patterns: &'static [&'static str],
+    /// Lines that only sum up (`test result: FAILED`): the causal line when
+    /// no category's own line is there.
+    summaries: &'static [&'static str],
 }
 
 /// The categories, most specific first: when one line matches several, the
@@ -54,6 +58,7 @@ pub const CATEGORIES: &[Category] = &[
             r"JavaScript heap out of memory|(?i:cannot allocate memory)|std::bad_alloc",
             r"memory allocation of \d+ bytes failed|(?i:exit(?:ed with)? code:? 137)\b|^\s*Killed\s*$",
         ],
+        summaries: &[],
     },
     Category {
         name: "TIMEOUT",
@@ -68,6 +73,7 @@ pub const CATEGORIES: &[Category] = &[
             r"(?i)\bdeadline exceeded\b|exceeded the maximum execution time|\bexceeded timeout of \d+",
             r"(?i)\btimeout (?:exceeded|expired|reached)\b",
         ],
+        summaries: &[],
     },
     Category {
         name: "NETWORK_ERROR",
@@ -86,6 +92,7 @@ pub const CATEGORIES: &[Category] = &[
             r"(?i)\bAPI Error:?\s*(?:5\d\d|429)\b|\boverloaded_error\b|\brate_limit_error\b|\b429 Too Many Requests\b|stream disconnected before completion",
             r"(?i)\btoomanyrequests\b|\bpull rate limit\b|the requested URL returned error: 40[13]\b",
         ],
+        summaries: &[],
     },
     Category {
         name: "FILE_ACCESS",
@@ -100,6 +107,7 @@ pub const CATEGORIES: &[Category] = &[
             r"java\.io\.FileNotFoundException|NoSuchFileException|AccessDeniedException|(?i:access is denied)",
             r"(?i)\b(?:cannot|could not|failed to|unable to) (?:open|read|write|create|find) (?:the )?(?:file|directory)\b",
         ],
+        summaries: &[],
     },
     Category {
         name: "SYNTAX_ERROR",
@@ -113,6 +121,7 @@ pub const CATEGORIES: &[Category] = &[
             r"(?i)\bsyntax error\b|\bparse error\b|unexpected token|unexpected end of (?:file|input)|unterminated string",
             r"error: expected (?:one of|`|item|expression|identifier)|(?i:yaml\.\w*(?:scanner|parser)error)",
         ],
+        summaries: &[],
     },
     Category {
         name: "TYPE_ERROR",
@@ -127,6 +136,7 @@ pub const CATEGORIES: &[Category] = &[
             r"(?i)cannot read propert(?:y|ies) of (?:undefined|null)|undefined is not a function|is not a function\b",
             r"\[(?:arg-type|attr-defined|union-attr|assignment|return-value|call-arg|operator|index)\]$",
         ],
+        summaries: &[],
     },
     Category {
         name: "ASSERTION_FAILURE",
@@ -138,8 +148,9 @@ pub const CATEGORIES: &[Category] = &[
         patterns: &[
             r"\bAssertionError\b|\bAssertionFailedError\b|(?i:\bassertion\b.*\bfailed\b)|\bassert_eq!|\bassert!\(",
             r"^FAILED \S+::|^--- FAIL: |^\s*expect\(.*\)\.|(?i)^\s*expected:? .+\b(?:but (?:was|got)|received|actual)\b",
-            r"^\s*E\s+assert\b|^\s*(?:Expected|Received):\s|\btest result: FAILED\b|^\s*Failure/Error: ",
+            r"^\s*E\s+assert\b|^\s*(?:Expected|Received):\s|^\s*Failure/Error: ",
         ],
+        summaries: &[r"\btest result: FAILED\b"],
     },
 ];
 
@@ -185,12 +196,16 @@ impl Rule for ErrorCategory {
     const KINDS: &'static [&'static str] = KINDS;
 }
 
-static PATTERNS: LazyLock<(AsciiSet, Vec<usize>)> = LazyLock::new(|| {
-    let (patterns, owners): (Vec<&str>, Vec<usize>) = CATEGORIES
-        .iter()
-        .enumerate()
-        .flat_map(|(i, c)| c.patterns.iter().map(move |p| (*p, i)))
-        .unzip();
+/// Every category's patterns, then every category's summaries, in one set,
+/// and which category each belongs to (and whether it is a summary).
+static PATTERNS: LazyLock<(AsciiSet, Vec<(usize, bool)>)> = LazyLock::new(|| {
+    let tier = |summary: bool| {
+        CATEGORIES.iter().enumerate().flat_map(move |(i, c)| {
+            let patterns = if summary { c.summaries } else { c.patterns };
+            patterns.iter().map(move |p| (*p, (i, summary)))
+        })
+    };
+    let (patterns, owners): (Vec<&str>, Vec<(usize, bool)>) = tier(false).chain(tier(true)).unzip();
     (patterns::ascii_set(patterns), owners)
 });
 
@@ -203,6 +218,8 @@ pub struct State {
     /// The last categorised line: its category, the line, and the lines
     /// before it.
     causal: Option<(usize, Kept, Vec<Kept>)>,
+    /// The same for the last summary line.
+    summary: Option<(usize, Kept, Vec<Kept>)>,
     /// The last non-blank lines read, oldest first.
     recent: VecDeque<Kept>,
     /// The code of the last `exit: N`-style line.
@@ -223,11 +240,17 @@ impl LogScanner for ErrorCategory {
             if line.trim().is_empty() {
                 continue;
             }
-            // Patterns are in category order, so the first match is the
-            // most specific category.
+            // Patterns are in category order, and all of them before any
+            // summary: the first match is the most specific category.
             if let Some(pattern) = set.first_match(line.as_bytes()) {
+                let (category, summary) = owners[pattern];
                 let why = state.recent.iter().cloned().collect();
-                state.causal = Some((owners[pattern], (n, excerpt(line)), why));
+                let found = Some((category, (n, excerpt(line)), why));
+                if summary {
+                    state.summary = found;
+                } else {
+                    state.causal = found;
+                }
             }
             if state.recent.len() == WHY_LINES {
                 state.recent.pop_front();
@@ -240,7 +263,7 @@ impl LogScanner for ErrorCategory {
     fn finish(job: &Job, state: State, _: &Config) -> Result<Vec<Finding>, RuleError> {
         let meta_exit = job.meta.as_ref().and_then(|m| m.exit_code);
         let exit = meta_exit.or(state.exit);
-        let Some((index, (line_no, line), why)) = state.causal else {
+        let Some((index, (line_no, line), why)) = state.causal.or(state.summary) else {
             return Ok(Vec::new());
         };
         if exit == Some(0) {

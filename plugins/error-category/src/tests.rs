@@ -203,3 +203,16 @@ fn windows_give_the_same_findings_as_a_whole_log() {
         assert_eq!(windowed, whole);
     }
 }
+
+#[test]
+fn a_summary_is_the_cause_only_when_nothing_names_the_error() {
+    let log = "thread 'tests::sums' panicked at src/lib.rs:9:5:\nassertion `left == right` failed\n  left: 3\n right: 4\n\ntest result: FAILED. 1 passed; 1 failed\n";
+    let f = &categorise(log, Some(r#"{"exit_code": 101}"#))[0];
+    assert_eq!(f.data["line"], 2);
+    let f = &categorise(
+        "test result: FAILED. 1 passed; 1 failed\n",
+        Some(r#"{"exit_code": 101}"#),
+    )[0];
+    assert_eq!(f.data["category"], "ASSERTION_FAILURE");
+    assert_eq!(f.data["line"], 1);
+}
