@@ -5,9 +5,12 @@
 //! table, with `quota_exhausted` kept apart from, and ahead of, transient
 //! API errors, `cancelled` after the timeouts that cancel jobs, and
 //! `build_error` between missing dependencies and failing checks). Each class
-//! has a set of patterns; the log is read once, from the end, and each class
-//! keeps the last line it matched: the causal line is the one nearest the
-//! job's end. The first class in priority order with a match wins.
+//! has patterns (lines that name the cause: the failing test, the compiler
+//! error) and summaries (`1 failed, 47 passed`, `could not compile`). The log
+//! is read once, window by window, and each class keeps the last line of
+//! each kind it matched: its causal line is the last pattern line, nearest
+//! the job's end, or, with none, the last summary line. The first class in
+//! priority order with a match wins.
 //!
 //! A job has failed when its exit code (`meta.json`, or an `exit: N`-style
 //! line) is non-zero, or, with no exit code known, when a class matched. A
