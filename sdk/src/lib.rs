@@ -129,9 +129,7 @@ pub fn scan_whole<R: LogScanner>(job: &Job, config: &R::Config) -> Result<Vec<Fi
     let mut state = R::State::default();
     R::scan(job, &mut state, config)?;
     let end = Job {
-        text: String::new(),
         first_line: job.first_line.saturating_add(job.lines().len() as u32),
-        overlap: 0,
         ..job.clone_without_text()
     };
     R::finish(&end, state, config)

@@ -11,7 +11,11 @@
 //! a whole window is cut into pieces (at a UTF-8 character boundary), each
 //! piece carrying the line's number and no overlap.
 
-use std::io::{self, Read};
+use std::{
+    borrow::Cow,
+    collections::VecDeque,
+    io::{self, Read},
+};
 
 /// One window of a log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +182,53 @@ fn last_lines(bytes: &[u8], lines: usize, max_bytes: usize) -> (Vec<u8>, u32) {
     (bytes[start..].to_vec(), count as u32)
 }
 
+/// The last few lines a log scanner has read, with their numbers: borrowed
+/// from the window while it is read, and cut to [`excerpt`](crate::excerpt)s
+/// only when they must outlive it (in the state, in a finding), so that
+/// keeping them costs nothing per line.
+#[derive(Debug, Clone)]
+pub struct RecentLines<'a> {
+    capacity: usize,
+    lines: VecDeque<(u32, Cow<'a, str>)>,
+}
+
+impl<'a> RecentLines<'a> {
+    /// Up to `capacity` lines, starting from those kept after the previous
+    /// window.
+    pub fn resume(capacity: usize, kept: &VecDeque<(u32, String)>) -> RecentLines<'a> {
+        RecentLines {
+            capacity,
+            lines: kept
+                .iter()
+                .map(|(n, l)| (*n, Cow::Owned(l.clone())))
+                .collect(),
+        }
+    }
+
+    pub fn push(&mut self, n: u32, line: &'a str) {
+        if self.lines.len() == self.capacity {
+            self.lines.pop_front();
+        }
+        if self.capacity > 0 {
+            self.lines.push_back((n, Cow::Borrowed(line)));
+        }
+    }
+
+    /// The lines as excerpts, oldest first.
+    pub fn excerpts(&self) -> VecDeque<(u32, String)> {
+        self.lines
+            .iter()
+            .map(|(n, l)| {
+                let text = match l {
+                    Cow::Borrowed(line) => crate::excerpt(line),
+                    Cow::Owned(kept) => kept.clone(),
+                };
+                (*n, text)
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +313,20 @@ mod tests {
             .unwrap();
         assert_eq!(w[0].text, "ok\ncaf\u{FFFD}\n");
         assert!(w[0].lossy);
+    }
+
+    #[test]
+    fn recent_lines_keep_the_last_few_across_windows() {
+        let kept = VecDeque::from([(1, "one".to_owned()), (2, "two".to_owned())]);
+        let mut recent = RecentLines::resume(3, &kept);
+        let long = "x".repeat(400);
+        recent.push(3, "  three  ");
+        recent.push(4, &long);
+        let lines = recent.excerpts();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0], (2, "two".to_owned()));
+        assert_eq!(lines[1], (3, "three".to_owned()));
+        assert_eq!(lines[2].1.chars().count(), crate::EXCERPT_CHARS + 1);
     }
 
     #[test]

@@ -361,27 +361,20 @@ impl LogScanner for ApiErrors {
             return Ok(());
         }
         for (n, line) in window.new_lines() {
-            let line = match state.tail.back_mut() {
+            match state.tail.back_mut() {
                 // The next piece of a line longer than a window.
-                Some((last, kept)) if *last == n => {
-                    kept.push_str(line);
-                    std::mem::take(kept)
-                }
+                Some((last, kept)) if *last == n => kept.push_str(line),
                 _ => {
                     if state.tail.len() == config.tail_lines {
                         state.tail.pop_front();
                     }
-                    line.to_owned()
+                    state.tail.push_back((n, line.to_owned()));
                 }
-            };
-            let skip = line.chars().count().saturating_sub(KEPT_LINE_CHARS);
-            let kept = match line.char_indices().nth(skip) {
-                Some((at, _)) if skip > 0 => line[at..].to_owned(),
-                _ => line,
-            };
-            match state.tail.back_mut() {
-                Some((last, slot)) if *last == n => *slot = kept,
-                _ => state.tail.push_back((n, kept)),
+            }
+            let (_, kept) = state.tail.back_mut().expect("a line was just kept");
+            let skip = kept.chars().count().saturating_sub(KEPT_LINE_CHARS);
+            if let Some((at, _)) = kept.char_indices().nth(skip).filter(|_| skip > 0) {
+                kept.drain(..at);
             }
         }
         Ok(())

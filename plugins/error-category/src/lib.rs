@@ -18,7 +18,7 @@
 use std::{collections::VecDeque, sync::LazyLock};
 
 use augur_sdk::patterns::{self, AsciiSet};
-use augur_sdk::{excerpt, exit_code_in, log_text, prelude::*};
+use augur_sdk::{excerpt, exit_code_in, log_text, prelude::*, window::RecentLines};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -231,6 +231,7 @@ impl LogScanner for ErrorCategory {
 
     fn scan(window: &Job, state: &mut State, _: &Config) -> Result<(), RuleError> {
         let (set, owners) = &*PATTERNS;
+        let mut recent = RecentLines::resume(WHY_LINES, &state.recent);
         for (n, line) in window.new_lines() {
             let line = log_text(line);
             if let Some(code) = exit_code_in(line) {
@@ -244,7 +245,7 @@ impl LogScanner for ErrorCategory {
             // summary: the first match is the most specific category.
             if let Some(pattern) = set.first_match(line.as_bytes()) {
                 let (category, summary) = owners[pattern];
-                let why = state.recent.iter().cloned().collect();
+                let why = recent.excerpts().into();
                 let found = Some((category, (n, excerpt(line)), why));
                 if summary {
                     state.summary = found;
@@ -252,11 +253,9 @@ impl LogScanner for ErrorCategory {
                     state.causal = found;
                 }
             }
-            if state.recent.len() == WHY_LINES {
-                state.recent.pop_front();
-            }
-            state.recent.push_back((n, excerpt(line)));
+            recent.push(n, line);
         }
+        state.recent = recent.excerpts();
         Ok(())
     }
 

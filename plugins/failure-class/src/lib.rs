@@ -26,7 +26,7 @@
 use std::{collections::VecDeque, sync::LazyLock};
 
 use augur_sdk::patterns::{self, AsciiSet, Regex};
-use augur_sdk::{excerpt, exit_code_in, log_text, prelude::*};
+use augur_sdk::{excerpt, exit_code_in, log_text, prelude::*, window::RecentLines};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -494,13 +494,6 @@ pub struct State {
     tail: VecDeque<Kept>,
 }
 
-fn push_bounded(lines: &mut VecDeque<Kept>, line: Kept) {
-    if lines.len() == UNKNOWN_LINES {
-        lines.pop_front();
-    }
-    lines.push_back(line);
-}
-
 impl LogScanner for FailureClass {
     type State = State;
 
@@ -508,6 +501,8 @@ impl LogScanner for FailureClass {
         let (set, owners) = &*PATTERNS;
         state.last.resize(CLASSES.len(), None);
         state.last_summary.resize(CLASSES.len(), None);
+        let mut error_lines = RecentLines::resume(UNKNOWN_LINES, &state.error_lines);
+        let mut tail = RecentLines::resume(UNKNOWN_LINES, &state.tail);
         for (n, line) in window.new_lines() {
             let line = log_text(line);
             let matches = set.matches(line.as_bytes());
@@ -527,7 +522,7 @@ impl LogScanner for FailureClass {
             }
             let error_looking = ERROR_LOOKING.is_match(line.as_bytes());
             if error_looking && !NOT_AN_ERROR.is_match(line.as_bytes()) {
-                push_bounded(&mut state.error_lines, (n, excerpt(line)));
+                error_lines.push(n, line);
             }
             if error_looking
                 && config
@@ -539,12 +534,12 @@ impl LogScanner for FailureClass {
             }
             match exit_code_in(line) {
                 Some(code) => state.exit = Some(code),
-                None if !line.trim().is_empty() => {
-                    push_bounded(&mut state.tail, (n, excerpt(line)))
-                }
+                None if !line.trim().is_empty() => tail.push(n, line),
                 None => {}
             }
         }
+        state.error_lines = error_lines.excerpts();
+        state.tail = tail.excerpts();
         Ok(())
     }
 
