@@ -97,7 +97,7 @@ pub enum ProblemSeverity {
 }
 
 impl Problem {
-    fn error(input: impl Into<String>, message: impl Into<String>) -> Problem {
+    pub fn error(input: impl Into<String>, message: impl Into<String>) -> Problem {
         Problem {
             input: input.into(),
             severity: ProblemSeverity::Error,

@@ -5,10 +5,11 @@
 //! The modules follow the data: [`pack`] resolves and loads rules,
 //! [`sandbox`] runs them under bounds, [`input`] reads what they run over,
 //! [`run`] drives a whole run into a [`report::Report`], and [`output`]
-//! writes it.
+//! writes it. [`eval`] scores a run over a labelled corpus.
 
 pub mod builtin;
 pub mod contract;
+pub mod eval;
 pub mod input;
 pub mod limits;
 pub mod log;

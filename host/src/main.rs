@@ -23,6 +23,8 @@ use augur::{
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 
+/// Exit status of `augur eval` when a `--min`/`--max` threshold does not hold.
+const EXIT_BELOW_THRESHOLD: u8 = 1;
 /// Exit status for bad usage or unusable input.
 const EXIT_USAGE: u8 = 2;
 /// Exit status when a fail-closed rule failed.
@@ -47,6 +49,9 @@ enum Command {
     Run(RunArgs),
     /// List the rules of a pack: id, version, what they run on, kinds and config.
     Rules(RulesArgs),
+    /// Measure a pack on labelled job logs: per kind precision and recall,
+    /// the causal-line rate, false alarms on passing logs, and every miss.
+    Eval(EvalArgs),
 }
 
 #[derive(Args)]
@@ -106,6 +111,47 @@ struct RulesArgs {
     format: Format,
 }
 
+#[derive(Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    pack: PackArg,
+    /// Corpus folders: every folder below holding `label.json` and
+    /// `output.log` is a case (see docs/eval.md).
+    #[arg(required = true, value_name = "CORPUS")]
+    corpus: Vec<PathBuf>,
+    /// The family of kinds measured: findings whose kind starts with it.
+    #[arg(long, default_value = "failure/", value_name = "PREFIX")]
+    family: String,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the evaluation to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 unless METRIC (recognised, class, causal) is at least PERCENT.
+    #[arg(long, value_name = "METRIC=PERCENT", value_parser = parse_bound)]
+    min: Vec<(String, f64)>,
+    /// Exit 1 unless METRIC (wrong, false_alarms) is at most PERCENT.
+    #[arg(long, value_name = "METRIC=PERCENT", value_parser = parse_bound)]
+    max: Vec<(String, f64)>,
+}
+
+/// `--min`/`--max`: `causal=85`.
+fn parse_bound(text: &str) -> Result<(String, f64), String> {
+    let (metric, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not METRIC=PERCENT (e.g. causal=85)"))?;
+    if !augur::eval::METRICS.contains(&metric) {
+        return Err(format!(
+            "unknown metric `{metric}`; one of {}",
+            augur::eval::METRICS.join(", ")
+        ));
+    }
+    let value: f64 = value
+        .parse()
+        .map_err(|_| format!("`{value}` is not a percentage"))?;
+    Ok((metric.to_owned(), value))
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("AUGUR_LOG"))
@@ -158,6 +204,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Run(args) => run_pack(&sandbox, args),
         Command::Rules(args) => list_rules(&sandbox, args),
+        Command::Eval(args) => eval(&sandbox, args),
     }
 }
 
@@ -221,6 +268,56 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
     if report.failed_closed() {
         eprintln!("augur: a fail-closed rule failed; see `errors` in the report");
         return Ok(ExitCode::from(EXIT_FAILED_CLOSED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
+    let pack = open_pack(sandbox, &args.pack)?;
+    let mut problems = Vec::new();
+    let cases = augur::eval::load_cases(&args.corpus, &mut problems);
+    for p in &problems {
+        eprintln!("augur: {}: {}", p.input, p.message);
+    }
+    if cases.is_empty() {
+        return Err("no cases: a case is a folder holding label.json and output.log (see docs/eval.md)".into());
+    }
+    let inputs = Inputs {
+        series: Vec::new(),
+        jobs: cases.iter().map(|c| c.job.clone()).collect(),
+        problems: Vec::new(),
+    };
+    let options = RunOptions {
+        timings: false,
+        fail_closed: false,
+    };
+    let report = augur::run::run(sandbox, &pack, &inputs, &options);
+    if report.interrupted.is_some() {
+        eprintln!("augur: interrupted; no evaluation");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    for e in &report.errors {
+        eprintln!("augur: {}: {}", e.class, e.message);
+    }
+    let evaluation = augur::eval::evaluate(&cases, &report, &args.family);
+    let rendered = match args.format {
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&evaluation).expect("serializes")
+        ),
+        Format::Text => augur::eval::render_text(&evaluation),
+    };
+    output::emit(&rendered, args.output.as_deref()).map_err(|e| format!("cannot write the evaluation: {e}"))?;
+    let unmet = augur::eval::check(&evaluation, &args.min, &args.max);
+    for u in &unmet {
+        eprintln!("augur: {u}");
+    }
+    if !problems.is_empty() || !report.errors.is_empty() {
+        eprintln!("augur: some cases could not be used or rules failed; see above");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    if !unmet.is_empty() {
+        return Ok(ExitCode::from(EXIT_BELOW_THRESHOLD));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -265,7 +265,7 @@ pub fn log_text(line: &str) -> &str {
 
 /// `line` without a leading RFC 3339 timestamp (optionally in brackets) and
 /// the one space after it.
-fn strip_timestamp(line: &str) -> &str {
+pub(crate) fn strip_timestamp(line: &str) -> &str {
     let (bracketed, b) = match line.as_bytes() {
         [b'[', rest @ ..] => (true, rest),
         all => (false, all),

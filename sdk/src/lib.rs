@@ -39,6 +39,7 @@
 //! crate must name this dependency `augur-sdk` (the generated bindings refer
 //! to it by that name).
 
+pub mod ci;
 mod finding;
 mod input;
 mod log;

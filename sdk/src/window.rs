@@ -214,6 +214,23 @@ impl<'a> RecentLines<'a> {
         }
     }
 
+    /// Like [`push`](Self::push), for a line that may have been rewritten
+    /// (a [cleaned](crate::ci::clean) line): a rewritten one is cut to an
+    /// excerpt at once.
+    pub fn push_cow(&mut self, n: u32, line: Cow<'a, str>) {
+        match line {
+            Cow::Borrowed(line) => self.push(n, line),
+            Cow::Owned(line) => {
+                if self.lines.len() == self.capacity {
+                    self.lines.pop_front();
+                }
+                if self.capacity > 0 {
+                    self.lines.push_back((n, Cow::Owned(crate::excerpt(&line))));
+                }
+            }
+        }
+    }
+
     /// The lines as excerpts, oldest first.
     pub fn excerpts(&self) -> VecDeque<(u32, String)> {
         self.lines

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod cli;
+mod eval;
 mod fixtures;
 mod sandbox;
 mod scale;

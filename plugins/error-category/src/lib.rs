@@ -18,7 +18,7 @@
 use std::{collections::VecDeque, sync::LazyLock};
 
 use augur_sdk::patterns::{self, AsciiSet};
-use augur_sdk::{excerpt, exit_code_in, log_text, prelude::*, window::RecentLines};
+use augur_sdk::{ci, excerpt, prelude::*, window::RecentLines};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -215,15 +215,18 @@ type Kept = (u32, String);
 /// What the rule remembers between windows.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
-    /// The last categorised line: its category, the line, and the lines
-    /// before it.
+    /// The CI system, its steps and the job's outcome.
+    ci: ci::Reader,
+    /// The last categorised line before the failing step ended: its
+    /// category, the line, and the lines before it.
     causal: Option<(usize, Kept, Vec<Kept>)>,
     /// The same for the last summary line.
     summary: Option<(usize, Kept, Vec<Kept>)>,
+    /// The first categorised line after the failing step (uploads,
+    /// cleanup): the cause only when nothing before it is one.
+    post: Option<(usize, Kept, Vec<Kept>)>,
     /// The last non-blank lines read, oldest first.
     recent: VecDeque<Kept>,
-    /// The code of the last `exit: N`-style line.
-    exit: Option<i64>,
 }
 
 impl LogScanner for ErrorCategory {
@@ -232,28 +235,32 @@ impl LogScanner for ErrorCategory {
     fn scan(window: &Job, state: &mut State, _: &Config) -> Result<(), RuleError> {
         let (set, owners) = &*PATTERNS;
         let mut recent = RecentLines::resume(WHY_LINES, &state.recent);
-        for (n, line) in window.new_lines() {
-            let line = log_text(line);
-            if let Some(code) = exit_code_in(line) {
-                state.exit = Some(code);
+        for (n, raw) in window.new_lines() {
+            let line = ci::clean(raw);
+            let read = state.ci.read(n, raw, &line);
+            if read.outcome.is_some() || line.trim().is_empty() {
                 continue;
             }
-            if line.trim().is_empty() {
-                continue;
-            }
+            let post = match read.role {
+                ci::Role::Header => continue,
+                ci::Role::Post { .. } => true,
+                ci::Role::Output { .. } | ci::Role::FailureMarker => false,
+            };
             // Patterns are in category order, and all of them before any
             // summary: the first match is the most specific category.
             if let Some(pattern) = set.first_match(line.as_bytes()) {
                 let (category, summary) = owners[pattern];
-                let why = recent.excerpts().into();
-                let found = Some((category, (n, excerpt(line)), why));
-                if summary {
-                    state.summary = found;
-                } else {
-                    state.causal = found;
+                if !post || (state.post.is_none() && !summary) {
+                    let why = recent.excerpts().into();
+                    let found = Some((category, (n, excerpt(&line)), why));
+                    match (post, summary) {
+                        (true, _) => state.post = found,
+                        (false, true) => state.summary = found,
+                        (false, false) => state.causal = found,
+                    }
                 }
             }
-            recent.push(n, line);
+            recent.push_cow(n, line);
         }
         state.recent = recent.excerpts();
         Ok(())
@@ -261,11 +268,18 @@ impl LogScanner for ErrorCategory {
 
     fn finish(job: &Job, state: State, _: &Config) -> Result<Vec<Finding>, RuleError> {
         let meta_exit = job.meta.as_ref().and_then(|m| m.exit_code);
-        let exit = meta_exit.or(state.exit);
-        let Some((index, (line_no, line), why)) = state.causal.or(state.summary) else {
+        let verdict = state.ci.verdict();
+        let exit = meta_exit.or(verdict.and_then(|v| v.code));
+        let passed = match (meta_exit, verdict) {
+            (Some(code), _) => code == 0,
+            (None, Some(v)) => !v.failed,
+            (None, None) => false,
+        };
+        let Some((index, (line_no, line), why)) = state.causal.or(state.summary).or(state.post)
+        else {
             return Ok(Vec::new());
         };
-        if exit == Some(0) {
+        if passed {
             return Ok(Vec::new());
         }
         let category = &CATEGORIES[index];

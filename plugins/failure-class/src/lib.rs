@@ -26,7 +26,7 @@
 use std::{collections::VecDeque, sync::LazyLock};
 
 use augur_sdk::patterns::{self, AsciiSet, Regex};
-use augur_sdk::{excerpt, exit_code_in, log_text, prelude::*, window::RecentLines};
+use augur_sdk::{ci, excerpt, prelude::*, window::RecentLines};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -55,6 +55,10 @@ pub struct Class {
     /// a bare `Killed`): they show the class, and are the causal line only
     /// when no line of `patterns` is there.
     summaries: &'static [&'static str],
+    /// Patterns that also claim their line from every other class: a test
+    /// runner's `TEST-UNEXPECTED-TIMEOUT | … timed out` is a failing test,
+    /// not a job timeout.
+    claims: &'static [&'static str],
 }
 
 /// The classes, in priority order.
@@ -73,6 +77,7 @@ pub const CLASSES: &[Class] = &[
             r"(?i)outside (?:of )?(?:the )?allowed[_ ]paths",
         ],
         summaries: &[],
+        claims: &[],
     },
     Class {
         name: "oom",
@@ -93,12 +98,18 @@ pub const CLASSES: &[Class] = &[
             r"(?i)cannot allocate memory",
             r"memory allocation of \d+ bytes failed",
             r"std::bad_alloc",
+            r"Killed signal terminated program",
+            r"fatal error: runtime: out of memory",
+            r"Reached heap limit Allocation failed",
+            r"(?i)virtual memory exhausted",
+            r"(?i)\bjava heap space\b",
         ],
         summaries: &[
             r"(?i)\bexit(?:ed with)? code:? 137\b",
             r"(?i)killed \(?signal 9\)?|\bSIGKILL\b",
             r"^\s*Killed\s*$",
         ],
+        claims: &[],
     },
     Class {
         name: "timeout",
@@ -114,8 +125,19 @@ pub const CLASSES: &[Class] = &[
             r"(?i)\btimed out after \d",
             r"TimeoutExpired",
             r"(?i)killed (?:after|due to) (?:a )?timeout",
+            r"No output has been received in the last \d+m",
+            r"(?i)build timed out \(after \d+ minutes?\)",
+            r"(?i)execution took longer than \d",
+            r"The job exceeded the maximum time limit",
+            r"^\+{5,} Timeout \+{5,}$",
+            r"^Failed: Timeout >\d",
+            r"^panic: test timed out after ",
+            r"^command timed out: \d+ seconds",
+            r"Task timeout after \d+ seconds|max run time exceeded",
+            r"(?i)\bterminated (?:due to|because of|after) (?:a )?time-?out\b",
         ],
         summaries: &[],
+        claims: &[],
     },
     Class {
         name: "cancelled",
@@ -132,8 +154,10 @@ pub const CLASSES: &[Class] = &[
             r"^\s*KeyboardInterrupt\b",
             r"(?i)\b(?:build|job) was aborted\b",
             r"(?i)\bcancell?ed by (?:user|@?\w+)",
+            r"^Aborted by \S",
         ],
-        summaries: &[],
+        summaries: &[r"^Finished: ABORTED$", r"^ERROR: Job failed: .*cancell?ed"],
+        claims: &[],
     },
     Class {
         name: "quota_exhausted",
@@ -152,6 +176,7 @@ pub const CLASSES: &[Class] = &[
             r"(?i)billing hard limit",
         ],
         summaries: &[],
+        claims: &[],
     },
     Class {
         name: "model_error",
@@ -170,6 +195,7 @@ pub const CLASSES: &[Class] = &[
             r"(?i)no response from the model",
         ],
         summaries: &[],
+        claims: &[],
     },
     Class {
         name: "context_limit",
@@ -188,6 +214,7 @@ pub const CLASSES: &[Class] = &[
             r"(?i)token limit exceeded|too many tokens",
         ],
         summaries: &[],
+        claims: &[],
     },
     Class {
         name: "dependency_missing",
@@ -210,8 +237,36 @@ pub const CLASSES: &[Class] = &[
             r"fatal error: [^:]+\.h: No such file or directory",
             r"cannot find -l\w+",
             r"cannot open shared object file",
+            r"ImportError: No module named ",
+            r"ERROR: Failed building wheel for ",
+            r"ERROR: Could not build wheels for ",
+            r"(?i)ResolutionImpossible|have conflicting dependencies",
+            r"No solution found when resolving dependencies",
+            r"npm (?:ERR!|error) code (?:ERESOLVE|E404|ETARGET)",
+            r"npm (?:ERR!|error) notarget ",
+            r"ERR_PNPM_(?:NO_MATCHING_VERSION|FETCH_404|PEER_DEP)",
+            r#"Couldn't find (?:package|any versions for) ""#,
+            r"Could not resolve dependencies for project",
+            r"Could not find artifact \S+",
+            r"Non-resolvable (?:parent POM|import POM)",
+            r"Could not resolve all (?:files|dependencies|artifacts|task dependencies) for configuration",
+            r"^\s*> Could not find \S+:\S+",
+            r"cannot find module providing package|no required module provides package",
+            r#"cannot find package ".*" in any of"#,
+            r"error: failed to select a version for",
+            r"E: Package '\S+' has no installation candidate",
+            r"Could not find gem '",
+            r"Bundler could not find compatible versions",
+            r"cannot load such file -- ",
+            r"Your requirements could not be resolved to an installable set of packages",
+            r"Could NOT find \w+ \(missing: ",
+            r#"By not providing "Find\w+\.cmake""#,
+            r"^/bin/(?:ba|da)?sh: \d+: \S+: not found$",
+            r"(?i)error: linker `\S+` not found",
+            r"(?i)no acceptable C compiler found|C compiler cannot create executables",
         ],
         summaries: &[],
+        claims: &[],
     },
     Class {
         name: "build_error",
@@ -229,16 +284,30 @@ pub const CLASSES: &[Class] = &[
             // A compiler's `file:line: error:` (Python's checkers print the
             // same shape; they are validation, below).
             r"\.(?:c|cc|cpp|cxx|h|hh|hpp|rs|go|java|kt|scala|swift|m|mm|cs|zig|f90):\d+(?::\d+)?: (?:fatal )?error: ",
-            r"^\S+\.go:\d+:\d+: (?:undefined: |cannot use |imported and not used|syntax error|missing return|too many arguments|not enough arguments)",
+            r"^\S+\.go:\d+:\d+: (?:undefined: |undeclared name: |cannot use |imported and not used|syntax error|missing return|too many arguments|not enough arguments)",
             r"error: cannot find symbol",
-            r"^\s*(?:SyntaxError|IndentationError|TabError): ",
+            r"^(?:E\s+)?\s*(?:SyntaxError|IndentationError|TabError): ",
+            r": (?:fatal )?error C\d{4}:",
+            r": (?:fatal )?error LNK\d{4}:",
+            r": error CS\d{4}:",
+            r"^\[ERROR\] \S+\.(?:java|kt|scala|groovy):\[\d+,\d+\] ",
+            r"^e: \S+\.kts?:",
+            r"clang: error: linker command failed",
+            r"^\S+\.swift:\d+:\d+: error: ",
+            r"^\[error\] \S+\.(?:scala|java|kt):\d+(?::\d+)?: ",
+            r"^\S+\.go:\d+:\d+: .* \(compile\)$",
         ],
         summaries: &[
             r"error: could not compile",
             r"ld returned \d+ exit status",
             r"\[ERROR\] COMPILATION ERROR",
+            r"ninja: build stopped: subcommand failed",
+            r"^\[error\] (?:\w+ )?errors? found|^\[error\] \(\S+\) Compilation failed",
+            r"Failed to execute goal \S*maven-compiler-plugin\S*",
+            r"^FAILED: \S",
             r"Compilation failed; see the compiler error output|Execution failed for task '[^']*:compile\w*'",
         ],
+        claims: &[],
     },
     Class {
         name: "flaky_test",
@@ -250,6 +319,7 @@ pub const CLASSES: &[Class] = &[
         ],
         patterns: &[r"\bRERUN\b", r"(?i)\bflaky\b.*\bfail|\bfail.*\bflaky\b"],
         summaries: &[],
+        claims: &[],
     },
     Class {
         name: "validation_failure",
@@ -264,10 +334,9 @@ pub const CLASSES: &[Class] = &[
             // Maven: a line naming the failing test.
             r"^FAILED \S+::",
             r"^ERROR \S+::",
-            r"^(?:FAIL|ERROR): \w+ \(",
+            r"^(?:FAIL|ERROR): [\w.]+ \(",
             r"^--- FAIL: ",
             r"^thread '[^']+' panicked at ",
-            r"^test \S+ \.\.\. FAILED$",
             r"^\s*● .+ › ",
             r"^\S+ > .+ FAILED$",
             r"^rspec \./\S+:\d+",
@@ -278,6 +347,38 @@ pub const CLASSES: &[Class] = &[
             r"^\s+\d+:\d+\s+error\s+",
             r"^\S+:\d+:\d+: [A-Z]+\d+ ",
             r"^would reformat \S",
+            r"^E {3,}\S",
+            r"^_+ ERROR collecting \S+ _+$",
+            r"^(?:\[ERROR\] )?\S+\s+Time elapsed: .*<<< (?:FAILURE|ERROR)!$",
+            r"^\S+\.xml:\d+: Test \S+ failed",
+            r"Rule violated for bundle|Coverage checks have not been met",
+            r"The forked VM terminated without (?:properly )?saying (?:properly )?goodbye",
+            r"^\s*(?:Uncaught )?AssertionError\b",
+            r"^\s*Assertion failure: ",
+            r"ERROR: AddressSanitizer: |ERROR: LeakSanitizer: |runtime error: .* (?:overflow|out of bounds)",
+            r"\bError: Assertion failed\b",
+            r"^\s+\S+\.(?:[cm]?[jt]sx?|vue):\d+:\d+: ",
+            r"^\s*\d+:\d+\s+✖\s+\S",
+            r"^\S+:\d+:\d+: \[error\] ",
+            r"^\S+\.go:\d+:\d+: missing cases in switch of type",
+            r"(?i)\b(?:is|are) (?:not up[- ]to[- ]date|out of date)\b|generated files are (?:inconsistent|out of date)",
+            r"^\s+Failure/Error: ",
+            r"^\s+FAIL \[\s*[\d.]+s\] ",
+            r"^\s*FAIL\s+\S+\.(?:test|spec)\.[cm]?[jt]sx? > ",
+            r"^\s*\d+\) (?:Failure|Error):$",
+            r"^\d+\) \S+::\w+",
+            r"^\s*Failed \S+ \[\d+(?:\.\d+)? ?m?s\]$",
+            r"^\s*\d+/\d+ Test\s+#\d+: \S+ \.*\*+(?:Failed|Exception)",
+            r"^\s+\d+\) test .* \(\S+\)$",
+            r"^FAIL: //\S+",
+            r"^panic: ",
+            r"\.pyi?:\d+:\d+ - error: ",
+            r"^\S+\.rb:\d+:\d+: [CWEF]: ",
+            r"\[SC\d{4}\]",
+            r"^\s*Error \([A-Z0-9_]+\) ",
+            r"^Diff in \S+ at line \d+:",
+            r"Imports are incorrectly sorted",
+            r"^\S+\.go:\d+:\d+: .* \((?:errcheck|govet|staticcheck|gosimple|unused|ineffassign|typecheck|revive|gocritic|gofmt|goimports|stylecheck|misspell|unparam|SA\d+|ST\d+|S\d+|U\d+|QF\d+)\)$",
         ],
         summaries: &[
             r"^=+ .*\b[1-9]\d* (?:failed|errors?)\b.* =+$",
@@ -295,6 +396,29 @@ pub const CLASSES: &[Class] = &[
             r"^\s*Failed!\s+- Failed:\s+[1-9]",
             r"^Oh no! .* would (?:be )?reformat",
             r"^\s*error: test failed",
+            // Jest's failing file: the `●` line below it names the test.
+            r"^\s*FAIL\s+\S+\.(?:test|spec)\.[cm]?[jt]sx?\b",
+            // cargo test's progress line: the panic below it names the cause.
+            r"^test \S+ \.\.\. FAILED$",
+            r"^\s*\d+ failing$",
+            // Mocha's numbered failures (its details follow below).
+            r"^\s+\d+\) \S",
+            r"^Tests run: .*<<< (?:FAILURE|ERROR)!",
+            r"Failed to execute goal \S*(?:surefire|failsafe|checkstyle|jacoco|enforcer|spotbugs|findbugs|pmd|spotless|javadoc|animal-sniffer|apache-rat|license)\S*",
+            r"^\d+ tests? completed, \d+ failed",
+            r"^\d+ runs, \d+ assertions, (?:[1-9]\d* failures|\d+ failures, [1-9]\d* errors)",
+            r"^\d+% tests passed, [1-9]\d* tests? failed",
+            r"^The following tests FAILED:",
+            r"^\d+ (?:tests|doctests?|properties)(?:, \d+ \w+)*, [1-9]\d* failures?",
+            r"^FAIL\s+\S+\s+[\d.]+s$",
+            r"error: test run failed",
+            r"Code style issues (?:found|were found)",
+        ],
+        claims: &[
+            // Mozilla's test harnesses (mochitest, reftest, xpcshell, wpt,
+            // jit-test, talos), on Taskcluster and Buildbot.
+            r"TEST-UNEXPECTED-(?:FAIL|ERROR|CRASH|TIMEOUT|PASS|EXCEPTION|LEAK|NOTRUN)\b",
+            r"PROCESS-CRASH \| ",
         ],
     },
     Class {
@@ -307,6 +431,7 @@ pub const CLASSES: &[Class] = &[
         ],
         patterns: &[r"<!--\s*cp:question:"],
         summaries: &[],
+        claims: &[],
     },
     Class {
         name: "tool_failure",
@@ -323,8 +448,11 @@ pub const CLASSES: &[Class] = &[
             r"error: pathspec",
             r"^CONFLICT \(",
             r"tool_use_error",
+            r"^error: cannot (?:rebase|pull with rebase): ",
+            r"^error: (?:Your local changes to the following files|The following untracked working tree files) would be overwritten",
         ],
         summaries: &[],
+        claims: &[],
     },
     Class {
         name: "infra_tooling",
@@ -355,8 +483,29 @@ pub const CLASSES: &[Class] = &[
             r"Could not resolve host: |Temporary failure in name resolution",
             r"Error acquiring the state lock",
             r"Unable to resolve action",
+            r"API rate limit exceeded|secondary rate limit",
+            r"\(AccessDenied\) when calling|AccessDenied: Access Denied|InvalidAccessKeyId|SignatureDoesNotMatch",
+            r"(?i)failed to download action|An action could not be found at the URI|Can't find 'action\.ya?ml'",
+            r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|Name or service not known|no such host",
+            r"(?i)TLS handshake timeout|certificate verify failed|SSL routines|Received fatal alert",
+            r"(?i)\b(?:ETIMEDOUT|ECONNRESET|EAI_AGAIN|ENETUNREACH)\b|network is unreachable|connection reset by peer",
+            r"(?i)\bdial tcp\b.*(?:i/o timeout|connection refused|no such host)",
+            r"Max retries exceeded with url|ReadTimeoutError|ConnectTimeoutError",
+            r"Could not transfer artifact \S+ from/to ",
+            r"^curl: \(\d+\) ",
+            r"(?i)\b(?:502 Bad Gateway|503 Service (?:Unavailable|Temporarily Unavailable)|504 Gateway Time-?out)\b",
+            r"httpReadSeeker|could not fetch content descriptor",
+            r"\bENOSPC\b",
+            r"denied: requested access to the resource is denied|no basic auth credentials",
+            r"remote: Permission to \S+ denied",
+            r"The (?:self-hosted |hosted )?runner: .* lost communication",
+            r"Error (?:fetching|cloning) remote repo|fatal: Could not read from remote repository",
+            r"(?i)\bconnection timed out\b",
+            r"Remote Device Error: ",
+            r"twisted\.internet\.error\.ConnectionLost|Connection to the other side was lost",
         ],
         summaries: &[],
+        claims: &[],
     },
 ];
 
@@ -390,20 +539,38 @@ impl Rule for FailureClass {
     const KINDS: &'static [&'static str] = KINDS;
 }
 
-/// All patterns in one set, and which class each belongs to.
 /// All patterns and summaries in one set, and which class each belongs to
 /// (and whether it is a summary).
-static PATTERNS: LazyLock<(AsciiSet, Vec<(usize, bool)>)> = LazyLock::new(|| {
-    let (patterns, owners): (Vec<&str>, Vec<(usize, bool)>) = CLASSES
+static PATTERNS: LazyLock<(AsciiSet, Vec<Owner>)> = LazyLock::new(|| {
+    let (patterns, owners): (Vec<&str>, Vec<Owner>) = CLASSES
         .iter()
         .enumerate()
-        .flat_map(|(i, c)| {
-            let patterns = c.patterns.iter().map(move |p| (*p, (i, false)));
-            patterns.chain(c.summaries.iter().map(move |p| (*p, (i, true))))
+        .flat_map(|(class, c)| {
+            let tier = move |list: &'static [&'static str], summary, claims| {
+                list.iter().map(move |p| {
+                    let owner = Owner {
+                        class,
+                        summary,
+                        claims,
+                    };
+                    (*p, owner)
+                })
+            };
+            tier(c.patterns, false, false)
+                .chain(tier(c.claims, false, true))
+                .chain(tier(c.summaries, true, false))
         })
         .unzip();
     (patterns::ascii_set(patterns), owners)
 });
+
+/// Which class a pattern of the set shows, and how.
+#[derive(Clone, Copy)]
+struct Owner {
+    class: usize,
+    summary: bool,
+    claims: bool,
+}
 
 static QUESTION: LazyLock<Regex> =
     LazyLock::new(|| patterns::ascii(r"<!--\s*cp:question:\s*(.*?)\s*-->"));
@@ -475,22 +642,81 @@ const UNKNOWN_LINES: usize = 3;
 /// excerpt, so the state stays small whatever the log holds.
 type Kept = (u32, String);
 
+/// What the classes matched in one part of a log: per class (in `CLASSES`
+/// order), its first pattern line and its first summary line.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Found {
+    patterns: Vec<Option<Kept>>,
+    summaries: Vec<Option<Kept>>,
+}
+
+impl Found {
+    fn note(&mut self, class: usize, summary: bool, n: u32, line: &str) {
+        let kept = if summary {
+            &mut self.summaries
+        } else {
+            &mut self.patterns
+        };
+        if kept.len() < CLASSES.len() {
+            kept.resize(CLASSES.len(), None);
+        }
+        kept[class].get_or_insert_with(|| (n, excerpt(line)));
+    }
+
+    /// A class's causal line here: its first pattern line, else its first
+    /// summary line.
+    fn causal(&self, class: usize) -> Option<&Kept> {
+        fn at(lines: &[Option<Kept>], class: usize) -> Option<&Kept> {
+            lines.get(class).and_then(Option::as_ref)
+        }
+        at(&self.patterns, class).or_else(|| at(&self.summaries, class))
+    }
+
+    /// The first class, in priority order, that a line naming the failure
+    /// matched here; else the first a summary matched.
+    fn best(&self) -> Option<usize> {
+        let any = |lines: &[Option<Kept>]| (0..lines.len()).find(|&c| lines[c].is_some());
+        any(&self.patterns).or_else(|| any(&self.summaries))
+    }
+
+    /// Takes in `later`'s matches, class by class: the nearest step wins.
+    fn absorb(&mut self, later: Found) {
+        for (mine, theirs) in [
+            (&mut self.patterns, later.patterns),
+            (&mut self.summaries, later.summaries),
+        ] {
+            mine.resize(CLASSES.len(), None);
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                if t.is_some() {
+                    *m = t;
+                }
+            }
+        }
+    }
+}
+
 /// What the rule remembers while it reads a log window by window.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
-    /// Per class, in `CLASSES` order, the last line of its patterns.
-    last: Vec<Option<Kept>>,
-    /// Per class, the last line of its summaries.
-    last_summary: Vec<Option<Kept>>,
-    /// The last failing line that names a known-flaky test.
+    /// The CI system, its steps and the job's outcome.
+    ci: ci::Reader,
+    /// What the current step matched.
+    step: Found,
+    /// Per class, what the nearest earlier step matched.
+    earlier: Found,
+    /// What the failing step matched, once the log moved past it.
+    failing: Option<Found>,
+    /// What was matched after the failing step (uploads, cleanup).
+    post: Found,
+    /// The first failing line that names a known-flaky test.
     flaky_named: Option<Kept>,
-    /// The last question asked with `<!-- cp:question: ... -->`.
+    /// The first question asked with `<!-- cp:question: ... -->`.
     question: Option<String>,
-    /// The code of the last `exit: N`-style line.
-    exit: Option<i64>,
-    /// The last error-looking lines, oldest first.
+    /// The last error-looking lines before the failing step ended, oldest
+    /// first.
     error_lines: VecDeque<Kept>,
-    /// The last non-blank lines that are not exit lines, oldest first.
+    /// The last non-blank lines before the failing step ended that are not
+    /// exit lines, oldest first.
     tail: VecDeque<Kept>,
 }
 
@@ -499,43 +725,72 @@ impl LogScanner for FailureClass {
 
     fn scan(window: &Job, state: &mut State, config: &Config) -> Result<(), RuleError> {
         let (set, owners) = &*PATTERNS;
-        state.last.resize(CLASSES.len(), None);
-        state.last_summary.resize(CLASSES.len(), None);
         let mut error_lines = RecentLines::resume(UNKNOWN_LINES, &state.error_lines);
         let mut tail = RecentLines::resume(UNKNOWN_LINES, &state.tail);
-        for (n, line) in window.new_lines() {
-            let line = log_text(line);
+        for (n, raw) in window.new_lines() {
+            let line = ci::clean(raw);
+            let read = state.ci.read(n, raw, &line);
+            let post = match read.role {
+                ci::Role::Header => continue,
+                ci::Role::Output { new_step } => {
+                    if new_step {
+                        state.earlier.absorb(std::mem::take(&mut state.step));
+                    }
+                    false
+                }
+                ci::Role::FailureMarker => false,
+                ci::Role::Post { .. } => {
+                    if state.failing.is_none() {
+                        state.failing = Some(std::mem::take(&mut state.step));
+                    }
+                    true
+                }
+            };
             let matches = set.matches(line.as_bytes());
+            let found = if post {
+                &mut state.post
+            } else {
+                &mut state.step
+            };
+            let claimed = matches
+                .iter()
+                .find(|&&p| owners[p].claims)
+                .map(|&p| owners[p].class);
             for &pattern in &matches {
-                let (class, summary) = owners[pattern];
-                let last = if summary {
-                    &mut state.last_summary
-                } else {
-                    &mut state.last
-                };
-                last[class] = Some((n, excerpt(line)));
+                let owner = owners[pattern];
+                if claimed.is_none_or(|c| c == owner.class) {
+                    found.note(owner.class, owner.summary, n, &line);
+                }
             }
             if !matches.is_empty()
+                && state.question.is_none()
                 && let Some(q) = QUESTION.captures(line.as_bytes())
             {
                 state.question = Some(excerpt(&patterns::text(&q[1])));
             }
-            let error_looking = ERROR_LOOKING.is_match(line.as_bytes());
-            if error_looking && !NOT_AN_ERROR.is_match(line.as_bytes()) {
-                error_lines.push(n, line);
+            if read.role == ci::Role::FailureMarker {
+                state.failing = Some(std::mem::take(&mut state.step));
+            }
+            if post {
+                continue;
+            }
+            let error_looking = (ERROR_LOOKING.is_match(line.as_bytes())
+                && !NOT_AN_ERROR.is_match(line.as_bytes()))
+                || (read.outcome.is_none() && raw.contains("##[error]"));
+            if error_looking && read.outcome.is_none() {
+                error_lines.push_cow(n, line.clone());
             }
             if error_looking
+                && state.flaky_named.is_none()
                 && config
                     .known_flaky
                     .iter()
                     .any(|t| !t.is_empty() && line.contains(t.as_str()))
             {
-                state.flaky_named = Some((n, excerpt(line)));
+                state.flaky_named = Some((n, excerpt(&line)));
             }
-            match exit_code_in(line) {
-                Some(code) => state.exit = Some(code),
-                None if !line.trim().is_empty() => tail.push(n, line),
-                None => {}
+            if read.outcome.is_none() && !line.trim().is_empty() {
+                tail.push_cow(n, line.clone());
             }
         }
         state.error_lines = error_lines.excerpts();
@@ -543,44 +798,53 @@ impl LogScanner for FailureClass {
         Ok(())
     }
 
-    fn finish(job: &Job, mut state: State, _: &Config) -> Result<Vec<Finding>, RuleError> {
-        // A class's causal line: its last pattern line, else its last summary.
-        state.last.resize(CLASSES.len(), None);
-        state.last_summary.resize(CLASSES.len(), None);
-        for (last, summary) in state.last.iter_mut().zip(&mut state.last_summary) {
-            if last.is_none() {
-                *last = summary.take();
-            }
-        }
+    fn finish(job: &Job, state: State, _: &Config) -> Result<Vec<Finding>, RuleError> {
         let position = |name: &str| CLASSES.iter().position(|c| c.name == name).unwrap();
         let (flaky, validation, awaiting) = (
             position("flaky_test"),
             position("validation_failure"),
             position("awaiting_input"),
         );
-        // A known-flaky test's failure counts only when tests failed at all.
-        if state.last[flaky].is_none() && state.last[validation].is_some() {
-            state.last[flaky] = state.flaky_named.take();
-        }
-
+        let verdict = state.ci.verdict();
         let exit = match job.meta.as_ref().and_then(|m| m.exit_code) {
-            Some(code) => Some((code, "meta.json")),
-            None => state.exit.map(|code| (code, "log")),
+            Some(code) => Some((Some(code), "meta.json")),
+            None => verdict.map(|v| (v.code, "log")),
         };
-        let matched = state.last.iter().position(Option::is_some);
-        let failed = match exit {
-            Some((code, _)) => code != 0,
-            None => matched.is_some(),
+        // Where the cause is looked for: the failing step (the last step when
+        // no line marked one), then the steps before it, then what ran after.
+        let State {
+            step,
+            earlier,
+            failing,
+            post,
+            ..
+        } = &state;
+        let first = failing.as_ref().unwrap_or(step);
+        let tiers = [first, earlier, post];
+        let matched = tiers.iter().find_map(|t| t.best().map(|c| (*t, c)));
+        let failed = match (job.meta.as_ref().and_then(|m| m.exit_code), verdict) {
+            (Some(code), _) => code != 0,
+            (None, Some(v)) => v.failed,
+            (None, None) => matched.is_some(),
         };
-        let class = if failed {
-            matched
+        let chosen = if failed {
+            matched.map(|(tier, class)| {
+                // A known-flaky test's failure counts only when tests failed.
+                match (&state.flaky_named, class == validation) {
+                    (Some(named), true) => (flaky, named.clone()),
+                    _ => (class, tier.causal(class).expect("matched").clone()),
+                }
+            })
         } else {
             // A green job: only a question for a person is worth saying.
-            state.last[awaiting].is_some().then_some(awaiting)
+            tiers
+                .iter()
+                .find_map(|t| t.causal(awaiting))
+                .map(|line| (awaiting, line.clone()))
         };
         let stage = job.meta.as_ref().and_then(|m| m.stage.clone());
         let exit_json = exit.map(|(code, from)| json!({"code": code, "from": from}));
-        let Some(class_index) = class else {
+        let Some((class_index, (line_no, line))) = chosen else {
             return Ok(if failed {
                 vec![unknown(job, state, exit_json, stage)]
             } else {
@@ -588,9 +852,6 @@ impl LogScanner for FailureClass {
             });
         };
         let class = &CLASSES[class_index];
-        let (line_no, line) = state.last[class_index]
-            .take()
-            .expect("a matched class has a line");
         let kind = format!("failure/{}", class.name);
         let mut data = json!({
             "class": class.name,
@@ -598,6 +859,9 @@ impl LogScanner for FailureClass {
             "exit": exit_json,
             "stage": stage,
         });
+        if let Some(system) = state.ci.system {
+            data["ci"] = json!(system);
+        }
         if class_index == awaiting {
             data["question"] = json!(state.question.as_deref().unwrap_or(&line));
         }
@@ -607,7 +871,8 @@ impl LogScanner for FailureClass {
                 class.title,
                 job.source,
                 match exit {
-                    Some((code, from)) => format!(" (exit code {code}, from {from})"),
+                    Some((Some(code), from)) => format!(" (exit code {code}, from {from})"),
+                    Some((None, from)) => format!(" (failed, from {from})"),
                     None => String::new(),
                 }
             ))

@@ -54,11 +54,11 @@ fn priority_order_decides_between_classes() {
 }
 
 #[test]
-fn the_causal_line_is_the_last_match() {
+fn the_causal_line_is_the_first_failure() {
     let log = "FAILED tests/a.py::test_one - assert 1 == 2\nFAILED tests/b.py::test_two - assert 3 == 4\ndone\n";
     assert_eq!(
         verdict(log, Some(1)),
-        Some(("failure/validation_failure".into(), "L2".into()))
+        Some(("failure/validation_failure".into(), "L1".into()))
     );
 }
 
@@ -337,7 +337,7 @@ fn the_causal_line_names_the_failure_rather_than_sum_it_up() {
     for (log, class, line) in [
         ("cargo-test-failed.log", "validation_failure", "L12"),
         ("jest-failed.log", "validation_failure", "L6"),
-        ("pytest-failed.log", "validation_failure", "L19"),
+        ("pytest-failed.log", "validation_failure", "L15"),
         ("unittest-failed.log", "validation_failure", "L9"),
         ("cargo-build-error.log", "build_error", "L2"),
         ("oom-killer.log", "oom", "L3"),

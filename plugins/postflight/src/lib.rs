@@ -18,7 +18,7 @@
 use std::sync::{LazyLock, OnceLock};
 
 use augur_sdk::patterns::{self, AsciiSet, Regex};
-use augur_sdk::{excerpt, exit_code_in, log_text, prelude::*};
+use augur_sdk::{ci, excerpt, prelude::*};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -209,7 +209,8 @@ pub struct State {
     /// (type, content, line).
     learnings: Vec<(String, String, u32)>,
     learnings_left_out: u64,
-    exit: Option<i64>,
+    /// The CI system's steps and the job's outcome.
+    ci: ci::Reader,
 }
 
 impl LogScanner for Postflight {
@@ -220,11 +221,12 @@ impl LogScanner for Postflight {
         let (errors, successes) = (ERROR_TYPES.len(), SUCCESS_TYPES.len());
         state.errors.resize(errors, Seen::default());
         state.successes.resize(successes, 0);
-        for (n, text) in window.new_lines() {
-            let text = log_text(text);
-            if let Some(code) = exit_code_in(text) {
-                state.exit = Some(code);
+        for (n, raw) in window.new_lines() {
+            let text = ci::clean(raw);
+            if state.ci.read(n, raw, &text).role == ci::Role::Header {
+                continue;
             }
+            let text = text.as_ref();
             let line = text.as_bytes();
             for i in p.any.matches(line) {
                 if i < errors {
@@ -254,7 +256,10 @@ impl LogScanner for Postflight {
         state.successes.resize(SUCCESS_TYPES.len(), 0);
         let (exit, exit_from) = match job.meta.as_ref().and_then(|m| m.exit_code) {
             Some(code) => (Some(code), Some("meta.json")),
-            None => (state.exit, state.exit.map(|_| "log")),
+            None => {
+                let code = state.ci.verdict().and_then(|v| v.code);
+                (code, code.map(|_| "log"))
+            }
         };
         let errors: Vec<(&ErrorType, &Seen)> = ERROR_TYPES
             .iter()

@@ -1,0 +1,639 @@
+//! Reading a CI log as a person reads it: what the terminal showed, which
+//! step each line belongs to, and how the job ended.
+//!
+//! Three pieces, shared by the built-in classifiers and open to custom rules:
+//!
+//! - [`clean`]: a raw log line as a terminal would have shown it, without the
+//!   decorations CI systems add. ANSI/VT escape sequences (CSI, OSC, APC, DCS,
+//!   charset selection) and other control characters are dropped; an in-line
+//!   `\r` keeps what was drawn last (progress bars, and the `\r\e[0K` after a
+//!   GitLab section or Travis fold marker); trailing `\r`s (`\r\r\n`) go; so
+//!   do GitHub Actions and Jenkins timestamps, workflow commands (`##[group]`,
+//!   `##[error]`, Azure's `##[section]`), GitLab's `section_start:`/
+//!   `section_end:`, Travis's `travis_fold:`/`travis_time:` and Buildkite's
+//!   `_bk;t=` markers. Line numbers are untouched: a rule cleans each line
+//!   it reads and cites the original line's number.
+//! - [`outcome_in`]: the exit status or result a line reports, and whether it
+//!   speaks for the whole job (`Done. Your build exited with 1.`,
+//!   `Finished: SUCCESS`, `ERROR: Job failed: exit code 1`), for a CI step
+//!   (`Process completed with exit code 2.`, `The command "make" exited with
+//!   2.`, `Build step 'Execute shell' marked build as failure`), or for some
+//!   command inside one (`exit status 1`).
+//! - [`Reader`]: fed every line in order (across windows: it is
+//!   serializable state), it knows the CI system, where each step starts,
+//!   which lines are the step's own header rather than output (the script
+//!   GitHub Actions echoes under `##[group]Run`), when the job moved past its
+//!   failing step into post-failure work (uploads, caches, cleanup, post-job
+//!   hooks), and finally the job's [`Verdict`].
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::input::strip_timestamp;
+
+/// A raw log line as a terminal would have shown it, without CI decorations
+/// (see the [module](self) docs). Borrows when there is nothing to remove.
+pub fn clean(raw: &str) -> Cow<'_, str> {
+    let line = raw.trim_end_matches(['\r', '\n']);
+    // What a terminal shows after a carriage return is what was drawn last.
+    let line = match line.rfind('\r') {
+        Some(at) => &line[at + 1..],
+        None => line,
+    };
+    let line: Cow<str> = if line.bytes().any(|b| b < 0x20 && b != b'\t') {
+        Cow::Owned(strip_controls(line))
+    } else {
+        Cow::Borrowed(line)
+    };
+    match line {
+        Cow::Borrowed(line) => Cow::Borrowed(strip_decorations(line)),
+        Cow::Owned(line) => {
+            let stripped = strip_decorations(&line);
+            if stripped.len() == line.len() {
+                Cow::Owned(line)
+            } else {
+                Cow::Owned(stripped.to_owned())
+            }
+        }
+    }
+}
+
+/// `line` without escape sequences and control characters (tabs stay).
+fn strip_controls(line: &str) -> String {
+    let b = line.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            0x1b => i = skip_escape(b, i + 1),
+            b'\t' => {
+                out.push(b'\t');
+                i += 1;
+            }
+            c if c < 0x20 || c == 0x7f => i += 1,
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    // Only ASCII bytes were removed, so the rest is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The index after the escape sequence whose ESC was just before `i`.
+fn skip_escape(b: &[u8], i: usize) -> usize {
+    match b.get(i) {
+        // CSI: parameters and intermediates, then one final byte.
+        Some(b'[') => {
+            let mut j = i + 1;
+            while j < b.len() && (0x20..0x40).contains(&b[j]) {
+                j += 1;
+            }
+            (j + 1).min(b.len())
+        }
+        // OSC, DCS, APC, PM, SOS: up to BEL or ST (ESC \).
+        Some(b']' | b'P' | b'_' | b'^' | b'X') => {
+            let mut j = i + 1;
+            while j < b.len() {
+                match b[j] {
+                    0x07 => return j + 1,
+                    0x1b if b.get(j + 1) == Some(&b'\\') => return j + 2,
+                    _ => j += 1,
+                }
+            }
+            j
+        }
+        // Charset selection (`ESC ( B`) and other two-byte intermediates.
+        Some(b'(' | b')' | b'*' | b'+' | b'#' | b'%') => (i + 2).min(b.len()),
+        // Any other two-byte escape (`ESC =`, `ESC 7`, `ESC M`).
+        Some(_) => i + 1,
+        None => i,
+    }
+}
+
+/// `line` without the prefixes CI systems add to what a program printed.
+fn strip_decorations(line: &str) -> &str {
+    let mut rest = line;
+    // A timestamp may carry another (a CI log of a log).
+    for _ in 0..2 {
+        rest = strip_clock(strip_timestamp(strip_tag(rest)));
+        // Zuul: `2017-06-01 10:00:00.123456 | `.
+        rest = rest.strip_prefix("| ").unwrap_or(rest);
+    }
+    // GitHub Actions and Azure Pipelines workflow commands.
+    if let Some(command) = rest.strip_prefix("##[")
+        && let Some(end) = command.find(']')
+        && command[..end].bytes().all(|b| b.is_ascii_lowercase())
+    {
+        rest = &command[end + 1..];
+    }
+    // Markers whose `\r\e[0K` was lost on the way.
+    for marker in ["section_start:", "section_end:", "travis_fold:", "travis_time:"] {
+        if let Some(tail) = rest.strip_prefix(marker) {
+            rest = tail.split_once(' ').map_or("", |(_, text)| text);
+        }
+    }
+    if let Some(tail) = rest.strip_prefix("_bk;t=") {
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        rest = tail[digits..].trim_start_matches('\u{7}');
+    }
+    rest
+}
+
+/// `line` without a Taskcluster tag: `[taskcluster 2025-02-13 21:56:23.368Z] `,
+/// `[task 2025-02-14T07:27:31.970Z] `, `[taskcluster:error] `, `[setup …] `.
+fn strip_tag(line: &str) -> &str {
+    let Some(inner) = line.strip_prefix('[') else {
+        return line;
+    };
+    let Some(end) = inner.find("] ") else {
+        return line;
+    };
+    let tag = &inner[..end];
+    let (name, time) = tag.split_once(' ').unwrap_or((tag, ""));
+    let known = name.starts_with("taskcluster")
+        || matches!(name, "task" | "setup" | "fetches" | "cache" | "volume" | "vcs");
+    let timed = time.is_empty() || strip_timestamp(time).is_empty();
+    if known && timed {
+        &inner[end + 2..]
+    } else {
+        line
+    }
+}
+
+/// `line` without a leading time of day, as Jenkins' timestamper and
+/// TeamCity print it: `12:34:56 `, `[12:34:56] `, `[12:34:56.789] `,
+/// `00:00:01.234 `.
+fn strip_clock(line: &str) -> &str {
+    let b = line.as_bytes();
+    let bracketed = b.first() == Some(&b'[');
+    let s = usize::from(bracketed);
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let shaped = digit(s)
+        && digit(s + 1)
+        && b.get(s + 2) == Some(&b':')
+        && digit(s + 3)
+        && digit(s + 4)
+        && b.get(s + 5) == Some(&b':')
+        && digit(s + 6)
+        && digit(s + 7);
+    if !shaped {
+        return line;
+    }
+    let mut i = s + 8;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while digit(i) {
+            i += 1;
+        }
+    }
+    if bracketed {
+        if b.get(i) != Some(&b']') {
+            return line;
+        }
+        i += 1;
+    }
+    let rest = match b.get(i) {
+        Some(b' ' | b'\t') => &line[i + 1..],
+        None => &line[i..],
+        Some(_) if bracketed => &line[i..],
+        Some(_) => return line,
+    };
+    strip_level(rest)
+}
+
+/// After a time of day, a logger's level: mozharness writes
+/// `12:24:02     INFO -  text`.
+fn strip_level(line: &str) -> &str {
+    let trimmed = line.trim_start_matches(' ');
+    for level in ["INFO", "WARNING", "ERROR", "CRITICAL", "DEBUG", "FATAL"] {
+        if let Some(rest) = trimmed
+            .strip_prefix(level)
+            .and_then(|r| r.strip_prefix(" - "))
+        {
+            return rest.strip_prefix(' ').unwrap_or(rest);
+        }
+    }
+    line
+}
+
+/// Which lines a log's outcome speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The whole job: `Done. Your build exited with 1.`, `Finished: FAILURE`,
+    /// `ERROR: Job failed: exit code 1`, `Job succeeded`.
+    Job,
+    /// One step, as the CI system reports it: `Process completed with exit
+    /// code 2.`, `The command "make" exited with 2.`, `Build step 'Execute
+    /// shell' marked build as failure`, `Exited with code exit status 1`.
+    Step,
+    /// A command inside a step: `exit status 1`, `exit: 2`.
+    Command,
+}
+
+/// What a line says about how a job, a step or a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub scope: Scope,
+    /// The exit status, when the line gives one.
+    pub code: Option<i64>,
+    /// It failed (a non-zero status, `FAILURE`, `UNSTABLE`, `ABORTED`).
+    pub failed: bool,
+    /// It was aborted or cancelled rather than failed by its code.
+    pub aborted: bool,
+}
+
+impl Outcome {
+    fn code(scope: Scope, code: i64) -> Outcome {
+        Outcome {
+            scope,
+            code: Some(code),
+            failed: code != 0,
+            aborted: false,
+        }
+    }
+}
+
+/// The leading integer of `s` (an optional `-`, then digits).
+fn leading_number(s: &str) -> Option<i64> {
+    let s = s.trim_start_matches(['\'', '"', ' ']);
+    let end = s
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-')))
+        .map_or(s.len(), |(i, _)| i);
+    s[..end].parse().ok()
+}
+
+/// What a cleaned log line (see [`clean`]) says about how the job, a step
+/// or a command ended, if anything.
+pub fn outcome_in(line: &str) -> Option<Outcome> {
+    let line = line.trim();
+    let after = |prefix: &str| line.strip_prefix(prefix);
+    // Whole jobs.
+    if let Some(rest) = after("Done. Your build exited with ") {
+        return leading_number(rest).map(|c| Outcome::code(Scope::Job, c));
+    }
+    if let Some(result) = after("Finished: ") {
+        let (failed, aborted) = match result {
+            "SUCCESS" => (false, false),
+            "FAILURE" | "UNSTABLE" => (true, false),
+            "ABORTED" | "NOT_BUILT" => (true, true),
+            _ => return None,
+        };
+        return Some(Outcome {
+            scope: Scope::Job,
+            code: None,
+            failed,
+            aborted,
+        });
+    }
+    // Taskcluster, Zuul, Buildbot.
+    for (prefix, scope) in [
+        ("Unsuccessful task run with exit code: ", Scope::Job),
+        ("Successful task run with exit code: ", Scope::Job),
+        ("[Zuul] Task exit code: ", Scope::Step),
+    ] {
+        if let Some(rest) = after(prefix) {
+            return leading_number(rest).map(|c| Outcome::code(scope, c));
+        }
+    }
+    if let Some(result) = after("[Zuul] Job complete, result: ").or_else(|| after("results: ")) {
+        let (word, _) = result.split_once(' ').unwrap_or((result, ""));
+        let (failed, aborted) = match word {
+            "SUCCESS" | "success" => (false, false),
+            "FAILURE" | "failure" | "warnings" | "exception" => (true, false),
+            "ABORTED" | "retry" | "cancelled" => (true, true),
+            _ => return None,
+        };
+        return Some(Outcome {
+            scope: Scope::Job,
+            code: None,
+            failed,
+            aborted,
+        });
+    }
+    if line == "Job succeeded" {
+        return Some(Outcome::code(Scope::Job, 0));
+    }
+    if let Some(rest) = after("ERROR: Job failed") {
+        let code = rest.split_once("exit code ").and_then(|(_, c)| leading_number(c));
+        return Some(Outcome {
+            scope: Scope::Job,
+            code,
+            failed: true,
+            aborted: rest.contains("canceled") || rest.contains("cancelled"),
+        });
+    }
+    // CI steps.
+    if line.starts_with("Build step '") && line.ends_with("' marked build as failure") {
+        return Some(Outcome {
+            scope: Scope::Step,
+            code: None,
+            failed: true,
+            aborted: false,
+        });
+    }
+    // Every other outcome line says `exit` or `Exit`.
+    if !line.contains("xit") {
+        return None;
+    }
+    if line.starts_with("The command \"")
+        && let Some(at) = line.rfind("\" exited with ")
+    {
+        return leading_number(&line[at + 14..]).map(|c| Outcome::code(Scope::Step, c));
+    }
+    for marker in [
+        "Process completed with exit code ",
+        "Bash exited with code ",
+        "PowerShell exited with code ",
+        "Cmd.exe exited with code ",
+        "Script failed with exit code: ",
+        "script returned exit code ",
+        "Exited with code exit status ",
+        "Exited with code ",
+        "Error: The command exited with status ",
+        "Process exited with code ",
+    ] {
+        if let Some(at) = line.find(marker) {
+            // `🚨 Error: …` (Buildkite) and `ERROR: script returned …`
+            // (Jenkins) carry a prefix; the rest start the line.
+            let prefixed = matches!(&line[..at], "" | "ERROR: " | "🚨 " | "+++ 🚨 ");
+            if prefixed && let Some(code) = leading_number(&line[at + marker.len()..]) {
+                return Some(Outcome::code(Scope::Step, code));
+            }
+        }
+    }
+    crate::exit_code_in(line).map(|c| Outcome::code(Scope::Command, c))
+}
+
+/// The CI systems a [`Reader`] recognises by their decorations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum System {
+    GithubActions,
+    Gitlab,
+    Travis,
+    Jenkins,
+    Buildkite,
+    AzurePipelines,
+    Circleci,
+    Teamcity,
+}
+
+/// What a line is, to a rule reading the job for its failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The CI system talking about the job, not the job's own output: a
+    /// step's header (the script GitHub Actions echoes under `##[group]Run`),
+    /// a section marker. Not a cause.
+    Header,
+    /// Output of the current step. `new_step` is true on the first line of
+    /// a step.
+    Output { new_step: bool },
+    /// The line that reported the failing step's failure: the last line of
+    /// that step.
+    FailureMarker,
+    /// Output after the failing step (or of a step that only runs after
+    /// one: artifact uploads, cache saves, cleanup, post-job hooks). A cause
+    /// only when nothing before it is one.
+    Post { new_step: bool },
+}
+
+/// What [`Reader::read`] learnt of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    pub role: Role,
+    /// The outcome the line reports, if any (see [`outcome_in`]).
+    pub outcome: Option<Outcome>,
+}
+
+/// How a job ended, as its log tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub failed: bool,
+    pub aborted: bool,
+    /// The exit status, when the log gives one.
+    pub code: Option<i64>,
+    /// The line that says so (none for a GitHub Actions log that ended
+    /// without an error).
+    pub line: Option<u32>,
+}
+
+/// A CI log read line by line (see the [module](self) docs). It is small
+/// serializable state, so a log scanner keeps it across windows.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Reader {
+    /// The CI system, once a line shows it.
+    pub system: Option<System>,
+    /// Inside a GitHub Actions step header (`##[group]Run` to `##[endgroup]`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    in_header: bool,
+    /// Past the failing step.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    post: bool,
+    /// In a step that only runs after the job's work (a post step).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    post_step: bool,
+    /// The last whole-job outcome and its line.
+    job: Option<(u32, Outcome)>,
+    /// The first failing step and its line.
+    step_failure: Option<(u32, Outcome)>,
+    /// The last command exit line.
+    command: Option<(u32, Outcome)>,
+    /// The first `##[error]` line of a GitHub Actions log.
+    gha_error: Option<u32>,
+}
+
+/// Where a CI marker would start in a raw line: after a timestamp and any
+/// escape sequences (GitLab writes `\e[0Ksection_start:…`).
+fn marker_text(raw: &str) -> &str {
+    let mut rest = strip_timestamp(strip_timestamp(raw));
+    while let Some(tail) = rest.strip_prefix('\u{1b}') {
+        let b = tail.as_bytes();
+        rest = &tail[skip_escape(b, 0).min(b.len())..];
+    }
+    rest
+}
+
+/// Whether a step named `name` only runs after the job's own work.
+fn is_post_step(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    name.starts_with("post ")
+        || name.starts_with("post-job")
+        || name.starts_with("post job")
+        || ["after_script", "upload_artifacts", "archive_cache", "cleanup_file_variables"]
+            .iter()
+            .any(|s| name.starts_with(s))
+        || name.starts_with("finalize")
+        || name.starts_with("declarative: post")
+}
+
+impl Reader {
+    /// Reads the next line: `raw` as the log holds it, `clean` as [`clean`]
+    /// returned it.
+    pub fn read(&mut self, n: u32, raw: &str, clean: &str) -> Read {
+        let mut outcome = None;
+        let role = self.role(n, raw, clean, &mut outcome);
+        Read { role, outcome }
+    }
+
+    fn role(&mut self, n: u32, raw: &str, clean: &str, outcome: &mut Option<Outcome>) -> Role {
+        if raw.contains("_bk;t=") {
+            self.system.get_or_insert(System::Buildkite);
+        }
+        let raw = marker_text(raw);
+        let step = self.step_start(raw, clean);
+        if self.in_header {
+            // An error cannot be part of the echoed script: a header that
+            // never closed ends there.
+            if raw.starts_with("##[error]") || raw.starts_with("##[warning]") {
+                self.in_header = false;
+            } else if raw.contains("##[endgroup]") {
+                self.in_header = false;
+                return Role::Header;
+            } else {
+                return Role::Header;
+            }
+        }
+        if let Some((name, header)) = step {
+            self.post_step = is_post_step(name);
+            if self.post_step {
+                self.post = true;
+            }
+            self.in_header = header;
+            if header {
+                return Role::Header;
+            }
+            return if self.post {
+                Role::Post { new_step: true }
+            } else {
+                Role::Output { new_step: true }
+            };
+        }
+        if self.system == Some(System::GithubActions) && raw.starts_with("##[error]") {
+            self.gha_error.get_or_insert(n);
+        }
+        *outcome = outcome_in(clean);
+        if let Some(outcome) = *outcome {
+            match outcome.scope {
+                Scope::Job => self.job = Some((n, outcome)),
+                Scope::Step if outcome.failed && self.step_failure.is_none() => {
+                    self.step_failure = Some((n, outcome));
+                    if !self.post {
+                        self.post = true;
+                        return Role::FailureMarker;
+                    }
+                }
+                Scope::Step | Scope::Command => self.command = Some((n, outcome)),
+            }
+        }
+        if self.post {
+            Role::Post { new_step: false }
+        } else {
+            Role::Output { new_step: false }
+        }
+    }
+
+    /// A step's start, by the CI system's marker: the step's name, and
+    /// whether a header follows (a GitHub Actions `##[group]Run`).
+    fn step_start<'l>(&mut self, raw: &'l str, clean: &'l str) -> Option<(&'l str, bool)> {
+        let mut seen = |system| {
+            self.system.get_or_insert(system);
+        };
+        if let Some(rest) = raw.strip_prefix("##[group]") {
+            seen(System::GithubActions);
+            return rest.starts_with("Run ").then_some((rest, true));
+        }
+        if raw.starts_with("##[endgroup]") {
+            seen(System::GithubActions);
+            return None;
+        }
+        if clean == "Post job cleanup." {
+            return Some(("post job cleanup", false));
+        }
+        if let Some(rest) = raw.strip_prefix("section_start:") {
+            seen(System::Gitlab);
+            let name = rest.split([':', '\r']).nth(1).unwrap_or("");
+            return Some((name, false));
+        }
+        if raw.starts_with("section_end:") {
+            seen(System::Gitlab);
+            return None;
+        }
+        if let Some(rest) = raw
+            .strip_prefix("travis_fold:start:")
+            .or_else(|| raw.strip_prefix("travis_time:start:"))
+        {
+            seen(System::Travis);
+            return Some((rest, false));
+        }
+        if raw.starts_with("travis_") {
+            seen(System::Travis);
+            return None;
+        }
+        if let Some(name) = raw.strip_prefix("##[section]Starting: ") {
+            seen(System::AzurePipelines);
+            return Some((name, false));
+        }
+        if let Some(rest) = clean.strip_prefix("[Pipeline] ") {
+            seen(System::Jenkins);
+            return rest
+                .strip_prefix("{ (")
+                .map(|name| (name.trim_end_matches(')'), false));
+        }
+        if clean.starts_with("Started by ") || clean.starts_with("Running as SYSTEM") {
+            seen(System::Jenkins);
+        }
+        if clean.starts_with("##teamcity[") {
+            seen(System::Teamcity);
+        }
+        if self.system == Some(System::Buildkite)
+            && let Some(name) = ["~~~ ", "--- ", "+++ "]
+                .iter()
+                .find_map(|p| clean.strip_prefix(p))
+        {
+            return Some((name, false));
+        }
+        None
+    }
+
+    /// Whether the reader is past the failing step.
+    pub fn is_post(&self) -> bool {
+        self.post
+    }
+
+    /// How the job ended, as far as its log tells: the last whole-job
+    /// outcome; else the first failing step; else, for a GitHub Actions log
+    /// (which reports every failure with an `##[error]` line), failed when
+    /// it has one and passed when it has none; else the last command exit
+    /// line. `None` when the log does not say.
+    pub fn verdict(&self) -> Option<Verdict> {
+        let from = |(line, o): (u32, Outcome)| Verdict {
+            failed: o.failed,
+            aborted: o.aborted,
+            code: o.code,
+            line: Some(line),
+        };
+        if let Some(job) = self.job {
+            return Some(from(job));
+        }
+        if let Some(step) = self.step_failure {
+            return Some(from(step));
+        }
+        if self.system == Some(System::GithubActions) {
+            return Some(Verdict {
+                failed: self.gha_error.is_some(),
+                aborted: false,
+                code: None,
+                line: self.gha_error,
+            });
+        }
+        self.command.map(from)
+    }
+}
+
+#[cfg(test)]
+mod tests;
