@@ -277,8 +277,15 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
     let mut problems = Vec::new();
     let cases = augur::eval::load_cases(&args.corpus, &mut problems);
     for p in &problems {
-        eprintln!("augur: {}: {}", p.input, p.message);
+        let level = match p.severity {
+            input::ProblemSeverity::Error => "error",
+            input::ProblemSeverity::Warning => "warning",
+        };
+        eprintln!("augur: {level}: {}: {}", p.input, p.message);
     }
+    let unusable = problems
+        .iter()
+        .any(|p| p.severity == input::ProblemSeverity::Error);
     if cases.is_empty() {
         return Err("no cases: a case is a folder holding label.json and output.log (see docs/eval.md)".into());
     }
@@ -312,7 +319,7 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
     for u in &unmet {
         eprintln!("augur: {u}");
     }
-    if !problems.is_empty() || !report.errors.is_empty() {
+    if unusable || !report.errors.is_empty() {
         eprintln!("augur: some cases could not be used or rules failed; see above");
         return Ok(ExitCode::from(EXIT_USAGE));
     }

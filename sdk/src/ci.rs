@@ -35,7 +35,8 @@ use crate::input::strip_timestamp;
 /// A raw log line as a terminal would have shown it, without CI decorations
 /// (see the [module](self) docs). Borrows when there is nothing to remove.
 pub fn clean(raw: &str) -> Cow<'_, str> {
-    let line = raw.trim_end_matches(['\r', '\n']);
+    // A byte order mark opens some downloaded logs.
+    let line = raw.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
     // What a terminal shows after a carriage return is what was drawn last.
     let line = match line.rfind('\r') {
         Some(at) => &line[at + 1..],
@@ -315,6 +316,15 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
             aborted,
         });
     }
+    // Travis stopped the job (a time limit, a log too long, a stalled build).
+    if line == "The build has been terminated" || line == "Your build has been stopped." {
+        return Some(Outcome {
+            scope: Scope::Job,
+            code: None,
+            failed: true,
+            aborted: false,
+        });
+    }
     if line == "Job succeeded" {
         return Some(Outcome::code(Scope::Job, 0));
     }
@@ -328,6 +338,12 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
         });
     }
     // CI steps.
+    // A GitHub Actions action whose tool failed.
+    if line.starts_with("The process '")
+        && let Some(at) = line.rfind("' failed with exit code ")
+    {
+        return leading_number(&line[at + 24..]).map(|c| Outcome::code(Scope::Step, c));
+    }
     if line.starts_with("Build step '") && line.ends_with("' marked build as failure") {
         return Some(Outcome {
             scope: Scope::Step,
@@ -340,10 +356,13 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
     if !line.contains("xit") {
         return None;
     }
-    if line.starts_with("The command \"")
-        && let Some(at) = line.rfind("\" exited with ")
-    {
-        return leading_number(&line[at + 14..]).map(|c| Outcome::code(Scope::Step, c));
+    if line.starts_with("The command \"") {
+        for marker in ["\" exited with ", "\" failed and exited with "] {
+            if let Some(at) = line.rfind(marker) {
+                let code = leading_number(&line[at + marker.len()..]);
+                return code.map(|c| Outcome::code(Scope::Step, c));
+            }
+        }
     }
     for marker in [
         "Process completed with exit code ",

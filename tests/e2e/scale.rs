@@ -150,7 +150,8 @@ fn a_50_mb_line_is_read_in_pieces_and_the_failure_after_it_is_found() {
     };
     let failure = found("failure-class");
     assert_eq!(failure["kind"], "failure/validation_failure");
-    assert_eq!(failure["evidence"][0]["locator"], "L4");
+    // The failing test's assertion, the first line that names the failure.
+    assert_eq!(failure["evidence"][0]["locator"], "L3");
     let category = found("error-category");
     assert_eq!(category["kind"], "error_category/assertion_failure");
     assert_eq!(category["data"]["line"], 4);

@@ -59,6 +59,12 @@ pub struct Class {
     /// runner's `TEST-UNEXPECTED-TIMEOUT | … timed out` is a failing test,
     /// not a job timeout.
     claims: &'static [&'static str],
+    /// Lines where the build tool names the phase that failed (Maven's
+    /// `Failed to execute goal …surefire…`): the last one in the failing
+    /// step decides its class, whatever else the step printed (a failed
+    /// javadoc run prints compiler-style errors; a dependency a module
+    /// could not resolve may not be what stopped the build).
+    decides: &'static [&'static str],
 }
 
 /// The classes, in priority order.
@@ -78,6 +84,7 @@ pub const CLASSES: &[Class] = &[
         ],
         summaries: &[],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "oom",
@@ -110,6 +117,7 @@ pub const CLASSES: &[Class] = &[
             r"^\s*Killed\s*$",
         ],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "timeout",
@@ -122,10 +130,10 @@ pub const CLASSES: &[Class] = &[
         patterns: &[
             r"(?i)has exceeded the maximum execution time",
             r"(?i)\b(?:process|command|job|step|execution|task) timed out\b",
-            r"(?i)\btimed out after \d",
+            r"(?i)\b(?:job|step|build|task|process|command|run|execution|script|workflow)(?: has)? timed out after \d",
             r"TimeoutExpired",
             r"(?i)killed (?:after|due to) (?:a )?timeout",
-            r"No output has been received in the last \d+m",
+            r"No output has been received in the last \d+ ?m",
             r"(?i)build timed out \(after \d+ minutes?\)",
             r"(?i)execution took longer than \d",
             r"The job exceeded the maximum time limit",
@@ -138,6 +146,7 @@ pub const CLASSES: &[Class] = &[
         ],
         summaries: &[],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "cancelled",
@@ -153,11 +162,12 @@ pub const CLASSES: &[Class] = &[
             r"(?i)received (?:SIGINT|SIGTERM|an interrupt|a shutdown)",
             r"^\s*KeyboardInterrupt\b",
             r"(?i)\b(?:build|job) was aborted\b",
-            r"(?i)\bcancell?ed by (?:user|@?\w+)",
+            r"(?i)\b(?:cancell?ed|aborted) by (?:user\b|the user\b|@\S)",
             r"^Aborted by \S",
         ],
         summaries: &[r"^Finished: ABORTED$", r"^ERROR: Job failed: .*cancell?ed"],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "quota_exhausted",
@@ -177,6 +187,7 @@ pub const CLASSES: &[Class] = &[
         ],
         summaries: &[],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "model_error",
@@ -196,6 +207,7 @@ pub const CLASSES: &[Class] = &[
         ],
         summaries: &[],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "context_limit",
@@ -215,6 +227,7 @@ pub const CLASSES: &[Class] = &[
         ],
         summaries: &[],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "dependency_missing",
@@ -264,9 +277,12 @@ pub const CLASSES: &[Class] = &[
             r"^/bin/(?:ba|da)?sh: \d+: \S+: not found$",
             r"(?i)error: linker `\S+` not found",
             r"(?i)no acceptable C compiler found|C compiler cannot create executables",
+            // bnd (OSGi builds): a bundle missing from every repository.
+            r"version=[\[(]\S*[\])] Not found in \[",
         ],
         summaries: &[],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "build_error",
@@ -294,7 +310,7 @@ pub const CLASSES: &[Class] = &[
             r"^e: \S+\.kts?:",
             r"clang: error: linker command failed",
             r"^\S+\.swift:\d+:\d+: error: ",
-            r"^\[error\] \S+\.(?:scala|java|kt):\d+(?::\d+)?: ",
+            r"^\[error\] \S+\.(?:scala|java|kt)(?:\.html)?:\d+(?::\d+)?: ",
             r"^\S+\.go:\d+:\d+: .* \(compile\)$",
         ],
         summaries: &[
@@ -303,11 +319,11 @@ pub const CLASSES: &[Class] = &[
             r"\[ERROR\] COMPILATION ERROR",
             r"ninja: build stopped: subcommand failed",
             r"^\[error\] (?:\w+ )?errors? found|^\[error\] \(\S+\) Compilation failed",
-            r"Failed to execute goal \S*maven-compiler-plugin\S*",
             r"^FAILED: \S",
             r"Compilation failed; see the compiler error output|Execution failed for task '[^']*:compile\w*'",
         ],
         claims: &[],
+        decides: &[r"Failed to execute goal \S*maven-compiler-plugin\S*"],
     },
     Class {
         name: "flaky_test",
@@ -320,6 +336,7 @@ pub const CLASSES: &[Class] = &[
         patterns: &[r"\bRERUN\b", r"(?i)\bflaky\b.*\bfail|\bfail.*\bflaky\b"],
         summaries: &[],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "validation_failure",
@@ -346,9 +363,13 @@ pub const CLASSES: &[Class] = &[
             r"\.pyi?:\d+(?::\d+)?: error: ",
             r"^\s+\d+:\d+\s+error\s+",
             r"^\S+:\d+:\d+: [A-Z]+\d+ ",
-            r"^would reformat \S",
+            r"(?i)^would reformat:? \S",
+            // pre-commit: `ruff.........Failed`.
+            r"\.{4,}Failed$",
+            r"Fatal Python error: ",
             r"^E {3,}\S",
             r"^_+ ERROR collecting \S+ _+$",
+            r#""Output":"(?:--- FAIL: |panic: )"#,
             r"^(?:\[ERROR\] )?\S+\s+Time elapsed: .*<<< (?:FAILURE|ERROR)!$",
             r"^\S+\.xml:\d+: Test \S+ failed",
             r"Rule violated for bundle|Coverage checks have not been met",
@@ -361,7 +382,7 @@ pub const CLASSES: &[Class] = &[
             r"^\s*\d+:\d+\s+✖\s+\S",
             r"^\S+:\d+:\d+: \[error\] ",
             r"^\S+\.go:\d+:\d+: missing cases in switch of type",
-            r"(?i)\b(?:is|are) (?:not up[- ]to[- ]date|out of date)\b|generated files are (?:inconsistent|out of date)",
+            r"(?i)\b(?:is|are) not up[- ]to[- ]date\b|generated files are (?:inconsistent|out of date)",
             r"^\s+Failure/Error: ",
             r"^\s+FAIL \[\s*[\d.]+s\] ",
             r"^\s*FAIL\s+\S+\.(?:test|spec)\.[cm]?[jt]sx? > ",
@@ -401,10 +422,18 @@ pub const CLASSES: &[Class] = &[
             // cargo test's progress line: the panic below it names the cause.
             r"^test \S+ \.\.\. FAILED$",
             r"^\s*\d+ failing$",
+            r"^\[error\] \(\S*scalastyle\S*\) ",
+            // `go test -json`: the test's own line, quoted.
+            r#""Action":"fail""#,
+            // A bare checker's `file:line[:col]: message` (go vet, phpstan,
+            // sorbet, hlint, reek, haml-lint): a diagnostic, when nothing
+            // names the failure better.
+            r"^\s*\.?/?[\w./-]+\.(?:go|php|rb|hs|haml|erb|slim|scala|kt|java|[cm]?[jt]sx?|vue|svelte|css|scss|less|ya?ml|sh|bash|tf|hcl|ex|exs|erl|lua|pl|sql|proto|dart|swift|md|rst|html?):\d+(?::\d+)?(?::| \[[A-Z]\])\s*[A-Za-z]",
+            r"\d+ files? would be reformatted",
+            r"Segmentation fault",
             // Mocha's numbered failures (its details follow below).
             r"^\s+\d+\) \S",
             r"^Tests run: .*<<< (?:FAILURE|ERROR)!",
-            r"Failed to execute goal \S*(?:surefire|failsafe|checkstyle|jacoco|enforcer|spotbugs|findbugs|pmd|spotless|javadoc|animal-sniffer|apache-rat|license)\S*",
             r"^\d+ tests? completed, \d+ failed",
             r"^\d+ runs, \d+ assertions, (?:[1-9]\d* failures|\d+ failures, [1-9]\d* errors)",
             r"^\d+% tests passed, [1-9]\d* tests? failed",
@@ -419,6 +448,11 @@ pub const CLASSES: &[Class] = &[
             // jit-test, talos), on Taskcluster and Buildbot.
             r"TEST-UNEXPECTED-(?:FAIL|ERROR|CRASH|TIMEOUT|PASS|EXCEPTION|LEAK|NOTRUN)\b",
             r"PROCESS-CRASH \| ",
+            // maven-javadoc-plugin quoting javadoc's `File.java:79: error:`.
+            r"^\[ERROR\] Exit code: \d+ - ",
+        ],
+        decides: &[
+            r"Failed to execute goal \S*(?:surefire|failsafe|checkstyle|jacoco|enforcer|spotbugs|findbugs|pmd|spotless|javadoc|animal-sniffer|apache-rat|license|scalastyle|scalafmt)\S*",
         ],
     },
     Class {
@@ -432,6 +466,7 @@ pub const CLASSES: &[Class] = &[
         patterns: &[r"<!--\s*cp:question:"],
         summaries: &[],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "tool_failure",
@@ -453,6 +488,7 @@ pub const CLASSES: &[Class] = &[
         ],
         summaries: &[],
         claims: &[],
+        decides: &[],
     },
     Class {
         name: "infra_tooling",
@@ -506,10 +542,12 @@ pub const CLASSES: &[Class] = &[
         ],
         summaries: &[],
         claims: &[],
+        decides: &[],
     },
 ];
 
 pub const UNKNOWN: &str = "failure/unknown";
+
 
 /// Every kind, in priority order, then `failure/unknown`.
 const KINDS: &[&str] = &[
@@ -552,13 +590,24 @@ static PATTERNS: LazyLock<(AsciiSet, Vec<Owner>)> = LazyLock::new(|| {
                         class,
                         summary,
                         claims,
+                        decides: false,
                     };
                     (*p, owner)
                 })
             };
+            let decides = c.decides.iter().map(move |p| {
+                let owner = Owner {
+                    class,
+                    summary: true,
+                    claims: false,
+                    decides: true,
+                };
+                (*p, owner)
+            });
             tier(c.patterns, false, false)
                 .chain(tier(c.claims, false, true))
                 .chain(tier(c.summaries, true, false))
+                .chain(decides)
         })
         .unzip();
     (patterns::ascii_set(patterns), owners)
@@ -570,6 +619,7 @@ struct Owner {
     class: usize,
     summary: bool,
     claims: bool,
+    decides: bool,
 }
 
 static QUESTION: LazyLock<Regex> =
@@ -648,6 +698,9 @@ type Kept = (u32, String);
 pub struct Found {
     patterns: Vec<Option<Kept>>,
     summaries: Vec<Option<Kept>>,
+    /// The class the last deciding line named (see `Class::decides`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    decided: Option<usize>,
 }
 
 impl Found {
@@ -672,15 +725,22 @@ impl Found {
         at(&self.patterns, class).or_else(|| at(&self.summaries, class))
     }
 
-    /// The first class, in priority order, that a line naming the failure
-    /// matched here; else the first a summary matched.
+    /// The class a deciding line named; else the first class, in priority
+    /// order, that a line naming the failure matched here; else the first a
+    /// summary matched.
     fn best(&self) -> Option<usize> {
+        if self.decided.is_some() {
+            return self.decided;
+        }
         let any = |lines: &[Option<Kept>]| (0..lines.len()).find(|&c| lines[c].is_some());
         any(&self.patterns).or_else(|| any(&self.summaries))
     }
 
     /// Takes in `later`'s matches, class by class: the nearest step wins.
     fn absorb(&mut self, later: Found) {
+        if later.decided.is_some() {
+            self.decided = later.decided;
+        }
         for (mine, theirs) in [
             (&mut self.patterns, later.patterns),
             (&mut self.summaries, later.summaries),
@@ -760,6 +820,9 @@ impl LogScanner for FailureClass {
                 let owner = owners[pattern];
                 if claimed.is_none_or(|c| c == owner.class) {
                     found.note(owner.class, owner.summary, n, &line);
+                    if owner.decides {
+                        found.decided = Some(owner.class);
+                    }
                 }
             }
             if !matches.is_empty()

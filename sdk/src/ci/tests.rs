@@ -67,6 +67,7 @@ fn clean_strips_escapes_and_redraws() {
             "[Zuul] Job complete, result: FAILURE",
         ),
         ("[tag] kept", "[tag] kept"),
+        ("\u{feff}2024-09-15T07:40:05.4357140Z Current runner version: '2.319.1'", "Current runner version: '2.319.1'"),
         ("plain", "plain"),
         ("tab\tkept", "tab\tkept"),
     ] {
@@ -99,8 +100,14 @@ fn outcomes_of_every_system() {
         ("ERROR: Job failed: execution took longer than 1h0m0s seconds", Some(job(None, true))),
         ("The command \"./build.sh\" exited with 1.", Some(step(Some(1), true))),
         ("The command \"npm install\" exited with 0.", Some(step(Some(0), false))),
+        (
+            "The command \"./ops/travis/travis-before.sh $JOB\" failed and exited with 1 during .",
+            Some(step(Some(1), true)),
+        ),
+        ("The build has been terminated", Some(job(None, true))),
         ("Process completed with exit code 137.", Some(step(Some(137), true))),
         ("Build step 'Execute shell' marked build as failure", Some(step(None, true))),
+        ("The process '/usr/bin/xvfb-run' failed with exit code 1", Some(step(Some(1), true))),
         ("Bash exited with code '1'.", Some(step(Some(1), true))),
         ("Script failed with exit code: 2", Some(step(Some(2), true))),
         ("ERROR: script returned exit code 1", Some(step(Some(1), true))),
