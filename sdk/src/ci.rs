@@ -325,6 +325,10 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
             aborted: false,
         });
     }
+    // MSBuild's own result.
+    if line == "Build FAILED." || line == "Build succeeded." {
+        return Some(Outcome::code(Scope::Command, i64::from(line == "Build FAILED.")));
+    }
     if line == "Job succeeded" {
         return Some(Outcome::code(Scope::Job, 0));
     }

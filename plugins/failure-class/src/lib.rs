@@ -277,6 +277,8 @@ pub const CLASSES: &[Class] = &[
             r"^/bin/(?:ba|da)?sh: \d+: \S+: not found$",
             r"(?i)error: linker `\S+` not found",
             r"(?i)no acceptable C compiler found|C compiler cannot create executables",
+            r#"Cannot run program "[^"]+"(?: \(in directory "[^"]*"\))?: error=2, No such file or directory"#,
+            r"pkg_resources\.(?:ContextualVersionConflict|VersionConflict|DistributionNotFound)",
             // bnd (OSGi builds): a bundle missing from every repository.
             r"version=[\[(]\S*[\])] Not found in \[",
         ],
@@ -312,6 +314,7 @@ pub const CLASSES: &[Class] = &[
             r"^\S+\.swift:\d+:\d+: error: ",
             r"^\[error\] \S+\.(?:scala|java|kt)(?:\.html)?:\d+(?::\d+)?: ",
             r"^\S+\.go:\d+:\d+: .* \(compile\)$",
+            r"npm (?:ERR!|error) (?:code )?EJSONPARSE",
         ],
         summaries: &[
             r"error: could not compile",
@@ -351,7 +354,7 @@ pub const CLASSES: &[Class] = &[
             // Maven: a line naming the failing test.
             r"^FAILED \S+::",
             r"^ERROR \S+::",
-            r"^(?:FAIL|ERROR): [\w.]+ \(",
+            r"^(?:FAIL|ERROR): \S+ \(",
             r"^--- FAIL: ",
             r"^thread '[^']+' panicked at ",
             r"^\s*● .+ › ",
@@ -370,7 +373,12 @@ pub const CLASSES: &[Class] = &[
             r"^E {3,}\S",
             r"^_+ ERROR collecting \S+ _+$",
             r#""Output":"(?:--- FAIL: |panic: )"#,
-            r"^(?:\[ERROR\] )?\S+\s+Time elapsed: .*<<< (?:FAILURE|ERROR)!$",
+            r"^(?:\[ERROR\] )?[^,]+?\s+(?:-- )?Time elapsed: [\d.,]+ s(?:ec)?\s+<<< (?:FAILURE|ERROR)!$",
+            r"^[\w.$]+\.\w+ FAILED$",
+            r"\[junit\] Testcase: \S.*\s(?:FAILED|Caused an ERROR)$",
+            r"JUnit (?:Jupiter|Vintage):\S+:\S+\(",
+            r"^\s*✖\s+\d+:\d+\s+\S",
+            r"Rule \d+: \S+ failed with message:",
             r"^\S+\.xml:\d+: Test \S+ failed",
             r"Rule violated for bundle|Coverage checks have not been met",
             r"The forked VM terminated without (?:properly )?saying (?:properly )?goodbye",
@@ -382,7 +390,7 @@ pub const CLASSES: &[Class] = &[
             r"^\s*\d+:\d+\s+✖\s+\S",
             r"^\S+:\d+:\d+: \[error\] ",
             r"^\S+\.go:\d+:\d+: missing cases in switch of type",
-            r"(?i)\b(?:is|are) not up[- ]to[- ]date\b|generated files are (?:inconsistent|out of date)",
+            r"(?i)\bare not up[- ]to[- ]date\b|generated files are (?:inconsistent|out of date)",
             r"^\s+Failure/Error: ",
             r"^\s+FAIL \[\s*[\d.]+s\] ",
             r"^\s*FAIL\s+\S+\.(?:test|spec)\.[cm]?[jt]sx? > ",
@@ -483,7 +491,9 @@ pub const CLASSES: &[Class] = &[
             r"error: pathspec",
             r"^CONFLICT \(",
             r"tool_use_error",
-            r"^error: cannot (?:rebase|pull with rebase): ",
+            r"(?i)^(?:error: )?cannot (?:rebase|pull with rebase): ",
+            r"fatal: No (?:names found, cannot describe anything|tags can describe )",
+            r": error MSB30(?:21|27): ",
             r"^error: (?:Your local changes to the following files|The following untracked working tree files) would be overwritten",
         ],
         summaries: &[],
@@ -538,6 +548,7 @@ pub const CLASSES: &[Class] = &[
             r"Error (?:fetching|cloning) remote repo|fatal: Could not read from remote repository",
             r"(?i)\bconnection timed out\b",
             r"Remote Device Error: ",
+            r"potentially insufficient UIDs or GIDs",
             r"twisted\.internet\.error\.ConnectionLost|Connection to the other side was lost",
         ],
         summaries: &[],
@@ -629,6 +640,13 @@ static ERROR_LOOKING: LazyLock<Regex> = LazyLock::new(|| {
     patterns::ascii(
         r"(?i)\b(?:error|errors|fatal|failed|failure|exception|panic|panicked|traceback)\b",
     )
+});
+
+/// Lines that look like a failure and are not one: a configure script's
+/// probe (`_configtest.c: fatal error: sys/endian.h: No such file`), Gradle
+/// explaining why a task reruns.
+static NOISE: LazyLock<Regex> = LazyLock::new(|| {
+    patterns::ascii(r"\b_?conf(?:ig)?test\.c(?:pp)?\b|\bis not up-to-date because\b")
 });
 
 /// Counts of zero and empty error fields: a summary, not a signal.
@@ -806,7 +824,10 @@ impl LogScanner for FailureClass {
                     true
                 }
             };
-            let matches = set.matches(line.as_bytes());
+            let mut matches = set.matches(line.as_bytes());
+            if !matches.is_empty() && NOISE.is_match(line.as_bytes()) {
+                matches.clear();
+            }
             let found = if post {
                 &mut state.post
             } else {
