@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::util::{augur, finding_keys, guest, s, write_pack};
+use crate::util::{augur, finding_keys, guest, root, s, write_pack};
 
 /// 10,000 snapshots of one repository, one every 10 minutes from 2026-01-01:
 /// lint climbing from 1000 to 1499 around one file always at the top, type
@@ -215,6 +215,53 @@ fn small_windows_give_the_same_findings_as_whole_logs() {
     assert_eq!(whole["findings"], windowed["findings"]);
     // The corpus's longer logs took several windows.
     assert!(calls(&windowed, "postflight") > calls(&whole, "postflight"));
+}
+
+/// The real CI logs of `tests/corpus` read in 64 KiB windows: the CI
+/// reader's steps and outcome, and each class's first line, carry across
+/// windows, so the findings are those of whole logs.
+#[test]
+fn real_logs_in_windows_give_the_same_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut logs: Vec<String> = Vec::new();
+    let mut stack = vec![root().join("tests/corpus")];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "output.log") {
+                logs.push(path.to_str().unwrap().to_owned());
+            }
+        }
+    }
+    logs.sort();
+    assert!(logs.len() >= 200, "{} logs", logs.len());
+    let run = |window: Option<usize>| {
+        let path = dir.path().join(format!("pack-{window:?}.toml"));
+        let mut manifest = String::new();
+        if let Some(bytes) = window {
+            write!(manifest, "[limits]\nwindow_bytes = {bytes}\nwindow_overlap_lines = 8\n\n").unwrap();
+        }
+        for rule in ["failure-class", "error-category", "postflight"] {
+            write!(manifest, "[[rule]]\nbuiltin = \"{rule}\"\n\n").unwrap();
+        }
+        std::fs::write(&path, manifest).unwrap();
+        let mut args = vec!["run", "--pack", path.to_str().unwrap()];
+        for log in &logs {
+            args.extend(["--jobs", log.as_str()]);
+        }
+        args.extend(["--format", "json", "--no-timings"]);
+        let out = augur(&args);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        let report = out.json();
+        assert_eq!(report["errors"], serde_json::json!([]));
+        report
+    };
+    let whole = run(None);
+    let windowed = run(Some(64 * 1024));
+    assert_eq!(whole["findings"], windowed["findings"]);
+    assert!(calls(&windowed, "failure-class") > calls(&whole, "failure-class"));
 }
 
 #[test]

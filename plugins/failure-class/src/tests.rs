@@ -338,7 +338,7 @@ fn the_causal_line_names_the_failure_rather_than_sum_it_up() {
         ("cargo-test-failed.log", "validation_failure", "L12"),
         ("jest-failed.log", "validation_failure", "L6"),
         ("pytest-failed.log", "validation_failure", "L15"),
-        ("unittest-failed.log", "validation_failure", "L9"),
+        ("unittest-failed.log", "validation_failure", "L4"),
         ("cargo-build-error.log", "build_error", "L2"),
         ("oom-killer.log", "oom", "L3"),
     ] {

@@ -135,6 +135,120 @@ fn outcomes_of_every_system() {
     }
 }
 
+/// A log of the real-log corpus (`tests/corpus/`, one folder per source
+/// with its licence), read line by line.
+fn corpus(path: &str) -> (Vec<Role>, Option<Verdict>) {
+    let file = format!("{}/../tests/corpus/{path}/output.log", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let text = String::from_utf8_lossy(&bytes);
+    read(text.strip_suffix('\n').unwrap_or(&text))
+}
+
+/// The role of 1-based line `n`.
+fn role(roles: &[Role], n: usize) -> Role {
+    roles[n - 1]
+}
+
+/// hashicorp/terraform's quick-checks (cidiff-gha, run114): the step's
+/// script, echoed under `##[group]Run`, says `exit 1`; the failure is a
+/// compile error; post-job cleanup follows.
+#[test]
+fn github_actions_real_log() {
+    let (roles, verdict) = corpus("cidiff-gha/quick-checks-run114-fail");
+    // The step header, its echoed script included, is not output.
+    for n in 696..=706 {
+        assert_eq!(role(&roles, n), Role::Header, "line {n}");
+    }
+    assert_eq!(role(&roles, 710), Role::Output { new_step: false });
+    assert_eq!(role(&roles, 718), Role::FailureMarker);
+    assert_eq!(role(&roles, 719), Role::Post { new_step: true });
+    assert_eq!(
+        verdict,
+        Some(Verdict { failed: true, aborted: false, code: Some(2), line: Some(718) })
+    );
+    // The passing run of the same job has no `##[error]`: it passed.
+    let (_, verdict) = corpus("cidiff-gha/quick-checks-run114-pass");
+    assert_eq!(verdict.map(|v| v.failed), Some(false));
+}
+
+/// ai/nanoid on Travis (bugswarm-travis): `The command "yarn test" exited
+/// with 1.` glued after a `travis_time:end` marker, then the cache upload.
+#[test]
+fn travis_real_log() {
+    let (roles, verdict) = corpus("bugswarm-travis/node-nanoid-564797426");
+    assert_eq!(role(&roles, 271), Role::FailureMarker);
+    assert!(matches!(role(&roles, 272), Role::Post { .. }));
+    assert!(matches!(role(&roles, 290), Role::Post { .. }));
+    assert_eq!(
+        verdict,
+        Some(Verdict { failed: true, aborted: false, code: Some(1), line: Some(295) })
+    );
+}
+
+/// GitLab Runner's own CI (gitlab-runner): `step_script`, then the
+/// `archive_cache` and `upload_artifacts_on_success` sections that run
+/// after it, then `Job succeeded`.
+#[test]
+fn gitlab_real_log() {
+    let (roles, verdict) = corpus("gitlab-runner/go-test-parallel-pass-a");
+    assert_eq!(role(&roles, 47), Role::Output { new_step: true });
+    assert_eq!(role(&roles, 2573), Role::Post { new_step: true });
+    assert_eq!(
+        verdict,
+        Some(Verdict { failed: false, aborted: false, code: Some(0), line: Some(2590) })
+    );
+    // A job that runs GitLab Runner's tests prints their `Job succeeded`
+    // banners too; the last one speaks for the job.
+    let (_, verdict) = corpus("gitlab-runner/go-test-parallel-pass-b");
+    assert_eq!(verdict.map(|v| v.failed), Some(false));
+}
+
+/// Node.js's Jenkins (node-core-utils): a freestyle shell step that failed,
+/// then post-build tasks, then `Finished: FAILURE`.
+#[test]
+fn jenkins_real_log() {
+    let (roles, verdict) = corpus("node-core-utils/jenkins-no-c-compiler");
+    assert_eq!(role(&roles, 100), Role::Output { new_step: false });
+    assert_eq!(role(&roles, 106), Role::FailureMarker);
+    assert!(matches!(role(&roles, 107), Role::Post { .. }));
+    assert_eq!(
+        verdict,
+        Some(Verdict { failed: true, aborted: false, code: None, line: Some(126) })
+    );
+}
+
+/// A Buildkite job (buildkite-terminal-to-html): `_bk;t=` timestamps, `~~~`
+/// groups, and `🚨 Error: The command exited with status 1`.
+#[test]
+fn buildkite_real_log() {
+    let (roles, verdict) = corpus("buildkite-terminal-to-html/buildah-build-userns-fail");
+    assert_eq!(role(&roles, 43), Role::Output { new_step: true });
+    assert_eq!(role(&roles, 313), Role::Output { new_step: false });
+    assert_eq!(role(&roles, 315), Role::FailureMarker);
+    assert_eq!(
+        verdict,
+        Some(Verdict { failed: true, aborted: false, code: Some(1), line: Some(315) })
+    );
+}
+
+/// Zuul v2.5 (zuul), Taskcluster and Buildbot (treeherder): each says how
+/// the job ended in its own words.
+#[test]
+fn zuul_taskcluster_and_buildbot_real_logs() {
+    let (roles, verdict) = corpus("zuul/sf-logreduce-tox-pep8-flake8");
+    assert_eq!(role(&roles, 54), Role::FailureMarker);
+    assert_eq!(verdict.map(|v| (v.failed, v.line)), Some((true, Some(55))));
+    let (_, verdict) = corpus("zuul/sf-logreduce-tox-pass");
+    assert_eq!(verdict.map(|v| (v.failed, v.line)), Some((false, Some(52))));
+    let (_, verdict) = corpus("treeherder/asan-heap-use-after-free");
+    assert_eq!(verdict.map(|v| (v.failed, v.code)), Some((true, Some(2))));
+    let (_, verdict) = corpus("treeherder/bb-talos-slave-connection-lost");
+    assert_eq!(verdict.map(|v| (v.failed, v.line)), Some((true, Some(4))));
+}
+
+/// The shapes below follow each system's documented output, and check the
+/// cases the corpus does not hold (an unclosed header, a passing Jenkins
+/// job that mentions a missing command).
 /// hashicorp/terraform's quick-checks (tests/corpus/cidiff-gha, run114):
 /// the step's script echoes `exit 1`, the failure is a compile error, and
 /// post-job cleanup follows.
