@@ -37,12 +37,18 @@ use crate::input::strip_timestamp;
 pub fn clean(raw: &str) -> Cow<'_, str> {
     // A byte order mark opens some downloaded logs.
     let line = raw.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
-    // What a terminal shows after a carriage return is what was drawn last.
-    let line = match line.rfind('\r') {
-        Some(at) => &line[at + 1..],
-        None => line,
-    };
-    let line: Cow<str> = if line.bytes().any(|b| b < 0x20 && b != b'\t') {
+    // One pass finds whether there is anything to undo (most lines: no).
+    // (A fold without early exit: the compiler vectorises it.)
+    let controls = line
+        .bytes()
+        .fold(false, |any, b| any | (b < 0x20 && b != b'\t'));
+    let line: Cow<str> = if controls {
+        // What a terminal shows after a carriage return is what was drawn
+        // last.
+        let line = match line.rfind('\r') {
+            Some(at) => &line[at + 1..],
+            None => line,
+        };
         Cow::Owned(strip_controls(line))
     } else {
         Cow::Borrowed(line)
@@ -116,6 +122,14 @@ fn skip_escape(b: &[u8], i: usize) -> usize {
 
 /// `line` without the prefixes CI systems add to what a program printed.
 fn strip_decorations(line: &str) -> &str {
+    // Every prefix starts with one of these bytes; most lines start with
+    // none of them.
+    if !matches!(
+        line.as_bytes().first(),
+        Some(b'0'..=b'9' | b'[' | b'#' | b's' | b't' | b'_' | b'|')
+    ) {
+        return line;
+    }
     let mut rest = line;
     // A timestamp may carry another (a CI log of a log).
     for _ in 0..2 {
@@ -248,6 +262,16 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// An outcome said in words, with no exit status.
+    fn said(scope: Scope, failed: bool, aborted: bool) -> Outcome {
+        Outcome {
+            scope,
+            code: None,
+            failed,
+            aborted,
+        }
+    }
+
     fn code(scope: Scope, code: i64) -> Outcome {
         Outcome {
             scope,
@@ -272,26 +296,33 @@ fn leading_number(s: &str) -> Option<i64> {
 /// or a command ended, if anything.
 pub fn outcome_in(line: &str) -> Option<Outcome> {
     let line = line.trim();
+    // The CI systems' own lines start with one of these bytes (`🚨` with
+    // 0xF0); any other line can only be a command's `exit status N`.
+    match line.as_bytes().first() {
+        Some(b'B' | b'C' | b'D' | b'E' | b'F' | b'J' | b'P' | b'S' | b'T' | b'U' | b'Y')
+        | Some(b'[' | b'r' | b's' | b'+' | 0xF0) => {}
+        _ => return crate::exit_code_in(line).map(|c| Outcome::code(Scope::Command, c)),
+    }
     let after = |prefix: &str| line.strip_prefix(prefix);
     // Whole jobs.
     if let Some(rest) = after("Done. Your build exited with ") {
         return leading_number(rest).map(|c| Outcome::code(Scope::Job, c));
     }
-    if let Some(result) = after("Finished: ") {
-        let (failed, aborted) = match result {
-            "SUCCESS" => (false, false),
-            "FAILURE" | "UNSTABLE" => (true, false),
-            "ABORTED" | "NOT_BUILT" => (true, true),
+    // Jenkins, Zuul, Buildbot.
+    if let Some(result) = after("Finished: ")
+        .or_else(|| after("[Zuul] Job complete, result: "))
+        .or_else(|| after("results: "))
+    {
+        let word = result.split(' ').next().unwrap_or_default();
+        let (failed, aborted) = match word {
+            "SUCCESS" | "success" => (false, false),
+            "FAILURE" | "UNSTABLE" | "failure" | "warnings" | "exception" => (true, false),
+            "ABORTED" | "NOT_BUILT" | "retry" | "cancelled" => (true, true),
             _ => return None,
         };
-        return Some(Outcome {
-            scope: Scope::Job,
-            code: None,
-            failed,
-            aborted,
-        });
+        return Some(Outcome::said(Scope::Job, failed, aborted));
     }
-    // Taskcluster, Zuul, Buildbot.
+    // Taskcluster, Zuul.
     for (prefix, scope) in [
         ("Unsuccessful task run with exit code: ", Scope::Job),
         ("Successful task run with exit code: ", Scope::Job),
@@ -301,29 +332,9 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
             return leading_number(rest).map(|c| Outcome::code(scope, c));
         }
     }
-    if let Some(result) = after("[Zuul] Job complete, result: ").or_else(|| after("results: ")) {
-        let (word, _) = result.split_once(' ').unwrap_or((result, ""));
-        let (failed, aborted) = match word {
-            "SUCCESS" | "success" => (false, false),
-            "FAILURE" | "failure" | "warnings" | "exception" => (true, false),
-            "ABORTED" | "retry" | "cancelled" => (true, true),
-            _ => return None,
-        };
-        return Some(Outcome {
-            scope: Scope::Job,
-            code: None,
-            failed,
-            aborted,
-        });
-    }
     // Travis stopped the job (a time limit, a log too long, a stalled build).
     if line == "The build has been terminated" || line == "Your build has been stopped." {
-        return Some(Outcome {
-            scope: Scope::Job,
-            code: None,
-            failed: true,
-            aborted: false,
-        });
+        return Some(Outcome::said(Scope::Job, true, false));
     }
     // MSBuild's own result.
     if line == "Build FAILED." || line == "Build succeeded." {
@@ -334,12 +345,8 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
     }
     if let Some(rest) = after("ERROR: Job failed") {
         let code = rest.split_once("exit code ").and_then(|(_, c)| leading_number(c));
-        return Some(Outcome {
-            scope: Scope::Job,
-            code,
-            failed: true,
-            aborted: rest.contains("canceled") || rest.contains("cancelled"),
-        });
+        let aborted = rest.contains("canceled") || rest.contains("cancelled");
+        return Some(Outcome { code, ..Outcome::said(Scope::Job, true, aborted) });
     }
     // CI steps.
     // A GitHub Actions action whose tool failed.
@@ -349,16 +356,7 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
         return leading_number(&line[at + 24..]).map(|c| Outcome::code(Scope::Step, c));
     }
     if line.starts_with("Build step '") && line.ends_with("' marked build as failure") {
-        return Some(Outcome {
-            scope: Scope::Step,
-            code: None,
-            failed: true,
-            aborted: false,
-        });
-    }
-    // Every other outcome line says `exit` or `Exit`.
-    if !line.contains("xit") {
-        return None;
+        return Some(Outcome::said(Scope::Step, true, false));
     }
     if line.starts_with("The command \"") {
         for marker in ["\" exited with ", "\" failed and exited with "] {
@@ -368,6 +366,12 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
             }
         }
     }
+    // `🚨 Error: …` (Buildkite) and `ERROR: script returned …` (Jenkins)
+    // carry a prefix; the rest start the line.
+    let body = ["ERROR: ", "🚨 ", "+++ 🚨 "]
+        .iter()
+        .find_map(|p| line.strip_prefix(p))
+        .unwrap_or(line);
     for marker in [
         "Process completed with exit code ",
         "Bash exited with code ",
@@ -380,13 +384,8 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
         "Error: The command exited with status ",
         "Process exited with code ",
     ] {
-        if let Some(at) = line.find(marker) {
-            // `🚨 Error: …` (Buildkite) and `ERROR: script returned …`
-            // (Jenkins) carry a prefix; the rest start the line.
-            let prefixed = matches!(&line[..at], "" | "ERROR: " | "🚨 " | "+++ 🚨 ");
-            if prefixed && let Some(code) = leading_number(&line[at + marker.len()..]) {
-                return Some(Outcome::code(Scope::Step, code));
-            }
+        if let Some(code) = body.strip_prefix(marker).and_then(leading_number) {
+            return Some(Outcome::code(Scope::Step, code));
         }
     }
     crate::exit_code_in(line).map(|c| Outcome::code(Scope::Command, c))
@@ -473,6 +472,9 @@ pub struct Reader {
 /// Where a CI marker would start in a raw line: after a timestamp and any
 /// escape sequences (GitLab writes `\e[0Ksection_start:…`).
 fn marker_text(raw: &str) -> &str {
+    if !matches!(raw.as_bytes().first(), Some(b'0'..=b'9' | b'[' | 0x1b)) {
+        return raw;
+    }
     let mut rest = strip_timestamp(strip_timestamp(raw));
     while let Some(tail) = rest.strip_prefix('\u{1b}') {
         let b = tail.as_bytes();
@@ -504,8 +506,10 @@ impl Reader {
     }
 
     fn role(&mut self, n: u32, raw: &str, clean: &str, outcome: &mut Option<Outcome>) -> Role {
-        if raw.contains("_bk;t=") {
-            self.system.get_or_insert(System::Buildkite);
+        if self.system.is_none()
+            && (raw.starts_with("\u{1b}_bk;t=") || raw.starts_with("_bk;t="))
+        {
+            self.system = Some(System::Buildkite);
         }
         let raw = marker_text(raw);
         let step = self.step_start(raw, clean);
@@ -563,6 +567,15 @@ impl Reader {
     /// A step's start, by the CI system's marker: the step's name, and
     /// whether a header follows (a GitHub Actions `##[group]Run`).
     fn step_start<'l>(&mut self, raw: &'l str, clean: &'l str) -> Option<(&'l str, bool)> {
+        // Every marker starts with one of these bytes.
+        let raw_may = matches!(raw.as_bytes().first(), Some(b'#' | b's' | b't'));
+        let clean_may = matches!(
+            clean.as_bytes().first(),
+            Some(b'P' | b'[' | b'S' | b'R' | b'#' | b'~' | b'-' | b'+')
+        );
+        if !raw_may && !clean_may {
+            return None;
+        }
         let mut seen = |system| {
             self.system.get_or_insert(system);
         };

@@ -4,15 +4,17 @@
 //!
 //! The categories are the context-aware error report's: FILE_ACCESS,
 //! SYNTAX_ERROR, TYPE_ERROR, ASSERTION_FAILURE, TIMEOUT, NETWORK_ERROR and
-//! MEMORY_ERROR. The causal error is the last line of the log that shows one
-//! (the error nearest the job's end is the one that stopped it); when a line
+//! MEMORY_ERROR. The causal error is the last line that shows one before the
+//! failing step ended (read through `augur_sdk::ci`: what ran after the
+//! failure, uploads and cleanup, counts only when nothing before it does,
+//! and a step's echoed script never); when a line
 //! shows several, the more specific category wins (a `FileNotFoundError` in
 //! a test's failure line is a file problem, not an assertion). The finding
 //! carries the few lines before the causal one, as the report's "why".
 //!
-//! Only failed jobs are categorised: a non-zero exit code (`meta.json` or an
-//! `exit: N`-style line), or, with no exit code known, an error-looking
-//! causal line. An error no category fits gets no finding here
+//! Only failed jobs are categorised: a non-zero exit code in `meta.json`, a
+//! log whose CI system or commands say it failed, or, when the log does not
+//! say, an error-looking causal line. An error no category fits gets no finding here
 //! (failure-class reports it as `failure/unknown`).
 
 use std::{collections::VecDeque, sync::LazyLock};

@@ -216,3 +216,32 @@ fn a_summary_is_the_cause_only_when_nothing_names_the_error() {
     assert_eq!(f.data["category"], "ASSERTION_FAILURE");
     assert_eq!(f.data["line"], 1);
 }
+
+/// A CI log is read as its system printed it: what ran after the failing
+/// step is no cause while one came before, a step's echoed script is not
+/// output, and a job the CI system says passed gets nothing.
+#[test]
+fn ci_logs_are_read_as_their_system_printed_them() {
+    let travis = "\
+travis_time:start:0a1b\r\u{1b}[0K$ pytest\r
+E       AssertionError: assert 1 == 2\r
+\u{1b}[31;1mThe command \"pytest\" exited with 1.\u{1b}[0m\r
+travis_fold:start:after_failure\r\u{1b}[0K$ artifacts upload\r
+curl: (6) Could not resolve host: uploads.example.com\r
+Done. Your build exited with 1.\r
+";
+    let findings = categorise(travis, None);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].data["category"], "ASSERTION_FAILURE");
+    assert_eq!(findings[0].data["line"], 2);
+    assert_eq!(findings[0].data["exit_code"], 1);
+    let gha = "\
+2024-01-01T00:00:00.0000000Z ##[group]Run ./check.sh
+2024-01-01T00:00:00.0000000Z \u{1b}[36;1mtest -f data.csv || echo 'No such file or directory: data.csv'\u{1b}[0m
+2024-01-01T00:00:00.0000000Z ##[endgroup]
+2024-01-01T00:00:01.0000000Z ok
+";
+    assert_eq!(categorise(gha, None), Vec::new());
+    let jenkins = "+ ./stats.sh\nTimeoutError: lookup took 3 s, retrying\nFinished: SUCCESS\n";
+    assert_eq!(categorise(jenkins, None), Vec::new());
+}

@@ -1,23 +1,32 @@
 //! failure-class: one primary reason a job failed, the line that shows it,
 //! and what to do next.
 //!
-//! Classes are checked in priority order (the control plane's classification
-//! table, with `quota_exhausted` kept apart from, and ahead of, transient
-//! API errors, `cancelled` after the timeouts that cancel jobs, and
-//! `build_error` between missing dependencies and failing checks). Each class
-//! has patterns (lines that name the cause: the failing test, the compiler
-//! error) and summaries (`1 failed, 47 passed`, `could not compile`). The log
-//! is read once, window by window, and each class keeps the last line of
-//! each kind it matched: its causal line is the last pattern line, nearest
-//! the job's end, or, with none, the last summary line. The first class in
-//! priority order with a match wins.
+//! The log is read once, window by window, through `augur_sdk::ci`: each
+//! line as the terminal showed it (no escape sequences or CI prefixes), the
+//! CI system's steps, and how the job ended. Where the cause is looked for,
+//! in order: the failing step (the step whose failure line the CI system
+//! printed, or the last step when none did), the steps before it, and what
+//! ran after it (uploads, caches, cleanup, post-job hooks).
 //!
-//! A job has failed when its exit code (`meta.json`, or an `exit: N`-style
-//! line) is non-zero, or, with no exit code known, when a class matched. A
-//! job that exited 0 gets no failure finding, whatever it printed, except
-//! `failure/awaiting_input`: a question for a person blocks the job however
-//! it exited. A failed job no class explains is `failure/unknown`, with its
-//! last error-looking lines as evidence: a failure is never silent.
+//! Each class has patterns (lines that name the cause: the failing test,
+//! the compiler error), summaries (`1 failed, 47 passed`, `could not
+//! compile`), claims (a test harness's failure line, which belongs to the
+//! tests whatever words it holds) and deciding lines (Maven's failed goal,
+//! which names the phase that failed). In a part of the log, the class is
+//! the one a deciding line named, else the first in priority order (the
+//! control plane's classification table, with `quota_exhausted` ahead of
+//! transient API errors, `cancelled` after the timeouts that cancel jobs,
+//! and `build_error` between missing dependencies and failing checks) that a
+//! pattern matched, else the first a summary matched. Its causal line is its
+//! first line there: the first failing test, the first compiler error.
+//!
+//! A job has failed when `meta.json`'s exit code is non-zero; else as its log
+//! says (the CI system's outcome, a failing step, a command's exit status);
+//! else, for plain output, when a class matched. A job that passed gets no
+//! failure finding, whatever it printed, except `failure/awaiting_input`: a
+//! question for a person blocks the job however it exited. A failed job no
+//! class explains is `failure/unknown`, with the last error-looking lines of
+//! its failing step as evidence: a failure is never silent.
 //!
 //! The fingerprint is built from the causal line with its volatile parts
 //! masked (UUIDs, timestamps, temporary paths, hex ids, numbers), so the same
@@ -373,7 +382,9 @@ pub const CLASSES: &[Class] = &[
             r"^E {3,}\S",
             r"^_+ ERROR collecting \S+ _+$",
             r#""Output":"(?:--- FAIL: |panic: )"#,
-            r"^(?:\[ERROR\] )?[^,]+?\s+(?:-- )?Time elapsed: [\d.,]+ s(?:ec)?\s+<<< (?:FAILURE|ERROR)!$",
+            // Surefire's failing test (two spaces or ` -- ` before `Time
+            // elapsed`; the class's `Tests run: …, Time elapsed` is a summary).
+            r"\S(?:  | -- )Time elapsed: [\d.,]+ s(?:ec)?\s+<<< (?:FAILURE|ERROR)!$",
             r"^[\w.$]+\.\w+ FAILED$",
             r"\[junit\] Testcase: \S.*\s(?:FAILED|Caused an ERROR)$",
             r"JUnit (?:Jupiter|Vintage):\S+:\S+\(",

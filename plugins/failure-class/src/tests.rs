@@ -380,3 +380,66 @@ fn downloaded_ci_logs_with_timestamps_get_the_same_verdicts() {
     }
     assert!(logs >= 19);
 }
+
+/// What went wrong on real CI logs before the CI reader: each shape below is
+/// cut from a log of that system (the corpus in `tests/corpus` holds whole
+/// ones).
+#[test]
+fn ci_logs_are_read_as_their_system_printed_them() {
+    // Travis: the failing test, not the credentials warning of the
+    // artifact upload that ran after `The command … exited with 1.`
+    let travis = "\
+travis_time:start:0a1b\r\u{1b}[0K$ pytest\r
+FAILED tests/test_core.py::test_parse - AssertionError: assert 1 == 2\r
+\u{1b}[31;1mThe command \"pytest\" exited with 1.\u{1b}[0m\r
+travis_fold:start:after_failure\r\u{1b}[0K$ artifacts upload\r
+Failed to upload artifacts: Unable to locate credentials\r
+Done. Your build exited with 1.\r
+";
+    assert_eq!(
+        verdict(travis, None),
+        Some(("failure/validation_failure".into(), "L2".into()))
+    );
+    // Maven: the compiler's line, not the `COMPILATION ERROR` header.
+    let maven = "\
+[ERROR] COMPILATION ERROR : 
+[INFO] -------------------------------------------------------------
+[ERROR] /home/travis/build/a/b/src/main/java/a/B.java:[12,5] cannot find symbol
+[INFO] BUILD FAILURE
+[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.8.1:compile (default-compile) on project b: Compilation failure
+Done. Your build exited with 1.
+";
+    assert_eq!(
+        verdict(maven, None),
+        Some(("failure/build_error".into(), "L3".into()))
+    );
+    // ninja: the compiler's line above `subcommand failed`.
+    let ninja = "\
+FAILED: obj/src/a.o
+../src/a.cc:12:3: error: use of undeclared identifier 'x'
+ninja: build stopped: subcommand failed.
+##[error]Process completed with exit code 1.
+";
+    assert_eq!(
+        verdict(ninja, None),
+        Some(("failure/build_error".into(), "L2".into()))
+    );
+    // Colour does not hide pytest's FAILED.
+    let coloured = "\u{1b}[31mFAILED\u{1b}[0m tests/test_a.py::test_b - assert 1 == 2\nexit: 1\n";
+    assert_eq!(
+        verdict(coloured, None),
+        Some(("failure/validation_failure".into(), "L1".into()))
+    );
+    // Jenkins said SUCCESS: a `command not found` on the way is no failure.
+    let green = "Started by timer\n+ ./stats.sh\n./stats.sh: line 4: bc: command not found\nFinished: SUCCESS\n";
+    assert_eq!(verdict(green, None), None);
+    // A passing GitHub Actions log (no `##[error]`) whose tests print
+    // failures they expect.
+    let gha = "\
+2024-01-01T00:00:00.0000000Z ##[group]Run go test ./...
+2024-01-01T00:00:00.0000000Z ##[endgroup]
+2024-01-01T00:00:01.0000000Z --- FAIL: TestRetry (0.00s) expected, retried
+2024-01-01T00:00:02.0000000Z ok  \tgithub.com/a/b\t0.02s
+";
+    assert_eq!(verdict(gha, None), None);
+}
