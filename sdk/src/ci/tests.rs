@@ -76,6 +76,23 @@ fn clean_strips_escapes_and_redraws() {
 }
 
 #[test]
+fn controls_are_found_at_every_offset() {
+    for len in 0..20 {
+        for at in 0..len {
+            for c in [0x1b_u8, b'\r', 0x07, 0x00] {
+                let mut line = vec![b'a'; len];
+                line[at] = c;
+                assert!(has_controls(&line), "{c:#x} at {at} of {len}");
+            }
+            let mut line = vec![b'a'; len];
+            line[at] = b'\t';
+            assert!(!has_controls(&line), "a tab at {at} of {len}");
+        }
+        assert!(!has_controls("é✖ ok".repeat(len).as_bytes()));
+    }
+}
+
+#[test]
 fn clean_borrows_clean_lines() {
     assert!(matches!(clean("FAILED tests/a.py::t"), Cow::Borrowed(_)));
     assert!(matches!(clean("2026-11-20T10:00:00.1234567Z ok"), Cow::Borrowed(_)));
