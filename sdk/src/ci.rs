@@ -418,7 +418,6 @@ pub enum System {
     Jenkins,
     Buildkite,
     AzurePipelines,
-    Circleci,
     Teamcity,
 }
 
@@ -470,12 +469,10 @@ pub struct Reader {
     /// Inside a GitHub Actions step header (`##[group]Run` to `##[endgroup]`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     in_header: bool,
-    /// Past the failing step.
+    /// Past the failing step, or in a step that only runs after the job's
+    /// work.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     post: bool,
-    /// In a step that only runs after the job's work (a post step).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    post_step: bool,
     /// The last whole-job outcome and its line.
     job: Option<(u32, Outcome)>,
     /// The first failing step and its line.
@@ -543,8 +540,7 @@ impl Reader {
             }
         }
         if let Some((name, header)) = step {
-            self.post_step = is_post_step(name);
-            if self.post_step {
+            if is_post_step(name) {
                 self.post = true;
             }
             self.in_header = header;
