@@ -446,6 +446,9 @@ pub struct Read {
     pub role: Role,
     /// The outcome the line reports, if any (see [`outcome_in`]).
     pub outcome: Option<Outcome>,
+    /// The CI system marked the line as an error (GitHub Actions and Azure
+    /// Pipelines' `##[error]`), whatever words it holds.
+    pub error_annotation: bool,
 }
 
 /// How a job ended, as its log tells it.
@@ -516,7 +519,12 @@ impl Reader {
     pub fn read(&mut self, n: u32, raw: &str, clean: &str) -> Read {
         let mut outcome = None;
         let role = self.role(n, raw, clean, &mut outcome);
-        Read { role, outcome }
+        let error_annotation = marker_text(raw).starts_with("##[error]");
+        Read {
+            role,
+            outcome,
+            error_annotation,
+        }
     }
 
     fn role(&mut self, n: u32, raw: &str, clean: &str, outcome: &mut Option<Outcome>) -> Role {

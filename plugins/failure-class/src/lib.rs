@@ -871,7 +871,7 @@ impl LogScanner for FailureClass {
             }
             let error_looking = (ERROR_LOOKING.is_match(line.as_bytes())
                 && !NOT_AN_ERROR.is_match(line.as_bytes()))
-                || (read.outcome.is_none() && raw.contains("##[error]"));
+                || (read.outcome.is_none() && read.error_annotation);
             if error_looking && read.outcome.is_none() {
                 error_lines.push_cow(n, line.clone());
             }
