@@ -370,7 +370,7 @@ pub fn evaluate(cases: &[Case], report: &Report, family: &str) -> Evaluation {
             .entry(case.label.ci.clone().unwrap_or_else(|| "unlabelled".into()))
             .or_default()
             .add(&verdict, has_lines);
-        if let Some(k) = &verdict.expected_kind {
+        if let (true, Some(k)) = (failed, &verdict.expected_kind) {
             let rates = eval.by_kind.entry(k.clone()).or_default();
             rates.labelled += 1;
             rates.right += usize::from(right_kind);
