@@ -177,7 +177,10 @@ fn load_case(dir: &Path, problems: &mut Vec<Problem>) -> Option<Case> {
     }
     let log = dir.join("output.log");
     if !log.is_file() {
-        return fail(problems, format!("no output.log beside the label in {}", dir.display()));
+        return fail(
+            problems,
+            format!("no output.log beside the label in {}", dir.display()),
+        );
     }
     let job = input::load_jobs(&[log], &mut std::io::empty(), problems)
         .into_iter()
@@ -250,7 +253,13 @@ impl Rates {
     /// A named rate in percent: `recognised`, `class`, `causal`, `wrong`,
     /// `false_alarms`.
     pub fn percent(&self, metric: &str) -> Option<f64> {
-        let pct = |n: usize, d: usize| if d == 0 { 100.0 } else { 100.0 * n as f64 / d as f64 };
+        let pct = |n: usize, d: usize| {
+            if d == 0 {
+                100.0
+            } else {
+                100.0 * n as f64 / d as f64
+            }
+        };
         Some(match metric {
             "recognised" => pct(self.recognised, self.failed),
             "class" => pct(self.right_kind, self.failed),
@@ -330,11 +339,7 @@ pub fn evaluate(cases: &[Case], report: &Report, family: &str) -> Evaluation {
             .map(Vec::as_slice)
             .unwrap_or_default();
         // The most severe; the first in report order among equals.
-        let predicted = findings
-            .iter()
-            .rev()
-            .max_by_key(|f| f.severity)
-            .copied();
+        let predicted = findings.iter().rev().max_by_key(|f| f.severity).copied();
         let evidence = predicted.and_then(|f| {
             f.evidence
                 .iter()
@@ -345,8 +350,8 @@ pub fn evaluate(cases: &[Case], report: &Report, family: &str) -> Evaluation {
         let failed = case.label.outcome == Outcome::Fail;
         let kind = predicted.map(|f| f.kind.clone());
         let right_kind = failed && kind.is_some() && kind == case.label.kind;
-        let right_line = failed
-            && line.is_some_and(|n| case.lines.iter().any(|&(a, b)| (a..=b).contains(&n)));
+        let right_line =
+            failed && line.is_some_and(|n| case.lines.iter().any(|&(a, b)| (a..=b).contains(&n)));
         let wrong_kind = failed
             && kind
                 .as_ref()
@@ -390,13 +395,17 @@ pub fn check(eval: &Evaluation, min: &[(String, f64)], max: &[(String, f64)]) ->
     for (metric, bound) in min {
         let value = eval.overall.percent(metric).unwrap_or(0.0);
         if value < *bound {
-            failed.push(format!("{metric} is {value:.1}%, under the minimum {bound}%"));
+            failed.push(format!(
+                "{metric} is {value:.1}%, under the minimum {bound}%"
+            ));
         }
     }
     for (metric, bound) in max {
         let value = eval.overall.percent(metric).unwrap_or(100.0);
         if value > *bound {
-            failed.push(format!("{metric} is {value:.1}%, over the maximum {bound}%"));
+            failed.push(format!(
+                "{metric} is {value:.1}%, over the maximum {bound}%"
+            ));
         }
     }
     failed
@@ -517,7 +526,11 @@ pub fn render_text(eval: &Evaluation) -> String {
                 v.expected_lines.as_deref().unwrap_or("?")
             ),
         };
-        let _ = writeln!(out, "  {}\n    expected {expected}\n    got      {got}", printable(&v.case, 200));
+        let _ = writeln!(
+            out,
+            "  {}\n    expected {expected}\n    got      {got}",
+            printable(&v.case, 200)
+        );
     }
     out
 }

@@ -287,7 +287,10 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
         .iter()
         .any(|p| p.severity == input::ProblemSeverity::Error);
     if cases.is_empty() {
-        return Err("no cases: a case is a folder holding label.json and output.log (see docs/eval.md)".into());
+        return Err(
+            "no cases: a case is a folder holding label.json and output.log (see docs/eval.md)"
+                .into(),
+        );
     }
     let inputs = Inputs {
         series: Vec::new(),
@@ -314,7 +317,8 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
         ),
         Format::Text => augur::eval::render_text(&evaluation),
     };
-    output::emit(&rendered, args.output.as_deref()).map_err(|e| format!("cannot write the evaluation: {e}"))?;
+    output::emit(&rendered, args.output.as_deref())
+        .map_err(|e| format!("cannot write the evaluation: {e}"))?;
     let unmet = augur::eval::check(&evaluation, &args.min, &args.max);
     for u in &unmet {
         eprintln!("augur: {u}");

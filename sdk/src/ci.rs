@@ -36,7 +36,9 @@ use crate::input::strip_timestamp;
 /// (see the [module](self) docs). Borrows when there is nothing to remove.
 pub fn clean(raw: &str) -> Cow<'_, str> {
     // A byte order mark opens some downloaded logs.
-    let line = raw.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
+    let line = raw
+        .trim_start_matches('\u{feff}')
+        .trim_end_matches(['\r', '\n']);
     // One pass finds whether there is anything to undo (most lines: no).
     let line: Cow<str> = if has_controls(line.as_bytes()) {
         // What a terminal shows after a carriage return is what was drawn
@@ -162,7 +164,12 @@ fn strip_decorations(line: &str) -> &str {
         rest = &command[end + 1..];
     }
     // Markers whose `\r\e[0K` was lost on the way.
-    for marker in ["section_start:", "section_end:", "travis_fold:", "travis_time:"] {
+    for marker in [
+        "section_start:",
+        "section_end:",
+        "travis_fold:",
+        "travis_time:",
+    ] {
         if let Some(tail) = rest.strip_prefix(marker) {
             rest = tail.split_once(' ').map_or("", |(_, text)| text);
         }
@@ -186,7 +193,10 @@ fn strip_tag(line: &str) -> &str {
     let tag = &inner[..end];
     let (name, time) = tag.split_once(' ').unwrap_or((tag, ""));
     let known = name.starts_with("taskcluster")
-        || matches!(name, "task" | "setup" | "fetches" | "cache" | "volume" | "vcs");
+        || matches!(
+            name,
+            "task" | "setup" | "fetches" | "cache" | "volume" | "vcs"
+        );
     let timed = time.is_empty() || strip_timestamp(time).is_empty();
     if known && timed {
         &inner[end + 2..]
@@ -355,15 +365,23 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
     }
     // MSBuild's own result.
     if line == "Build FAILED." || line == "Build succeeded." {
-        return Some(Outcome::code(Scope::Command, i64::from(line == "Build FAILED.")));
+        return Some(Outcome::code(
+            Scope::Command,
+            i64::from(line == "Build FAILED."),
+        ));
     }
     if line == "Job succeeded" {
         return Some(Outcome::code(Scope::Job, 0));
     }
     if let Some(rest) = after("ERROR: Job failed") {
-        let code = rest.split_once("exit code ").and_then(|(_, c)| leading_number(c));
+        let code = rest
+            .split_once("exit code ")
+            .and_then(|(_, c)| leading_number(c));
         let aborted = rest.contains("canceled") || rest.contains("cancelled");
-        return Some(Outcome { code, ..Outcome::said(Scope::Job, true, aborted) });
+        return Some(Outcome {
+            code,
+            ..Outcome::said(Scope::Job, true, aborted)
+        });
     }
     // CI steps.
     // A GitHub Actions action whose tool failed.
@@ -506,9 +524,14 @@ fn is_post_step(name: &str) -> bool {
     name.starts_with("post ")
         || name.starts_with("post-job")
         || name.starts_with("post job")
-        || ["after_script", "upload_artifacts", "archive_cache", "cleanup_file_variables"]
-            .iter()
-            .any(|s| name.starts_with(s))
+        || [
+            "after_script",
+            "upload_artifacts",
+            "archive_cache",
+            "cleanup_file_variables",
+        ]
+        .iter()
+        .any(|s| name.starts_with(s))
         || name.starts_with("finalize")
         || name.starts_with("declarative: post")
 }
@@ -528,9 +551,7 @@ impl Reader {
     }
 
     fn role(&mut self, n: u32, raw: &str, clean: &str, outcome: &mut Option<Outcome>) -> Role {
-        if self.system.is_none()
-            && (raw.starts_with("\u{1b}_bk;t=") || raw.starts_with("_bk;t="))
-        {
+        if self.system.is_none() && (raw.starts_with("\u{1b}_bk;t=") || raw.starts_with("_bk;t=")) {
             self.system = Some(System::Buildkite);
         }
         let raw = marker_text(raw);

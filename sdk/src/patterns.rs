@@ -132,7 +132,13 @@ mod tests {
         let many: Vec<String> = (0..SET_CHUNK * 2 + 5).map(|i| format!("^p{i}$")).collect();
         let set = ascii_set(many.iter().map(String::as_str));
         assert_eq!(set.matches(b"p0"), [0]);
-        assert_eq!(set.matches(format!("p{}", SET_CHUNK + 3).as_bytes()), [SET_CHUNK + 3]);
-        assert_eq!(set.first_match(format!("p{}", 2 * SET_CHUNK + 4).as_bytes()), Some(2 * SET_CHUNK + 4));
+        assert_eq!(
+            set.matches(format!("p{}", SET_CHUNK + 3).as_bytes()),
+            [SET_CHUNK + 3]
+        );
+        assert_eq!(
+            set.first_match(format!("p{}", 2 * SET_CHUNK + 4).as_bytes()),
+            Some(2 * SET_CHUNK + 4)
+        );
     }
 }

@@ -65,14 +65,25 @@ fn scores_and_gates_a_small_corpus() {
     assert_eq!(overall["passed"], 1);
     assert_eq!(overall["false_alarms"], 0);
     assert_eq!(eval["by_ci"]["jenkins"]["passed"], 1);
-    assert_eq!(eval["by_kind"]["failure/validation_failure"]["predicted"], 2);
+    assert_eq!(
+        eval["by_kind"]["failure/validation_failure"]["predicted"],
+        2
+    );
 
     // The text names the miss; a threshold that fails exits 1 and says which.
     let out = augur(&["eval", path, "--min", "class=90"]);
     assert_eq!(out.status, 1, "{}", out.stderr);
     assert!(out.stdout.contains("mislabelled"), "{}", out.stdout);
-    assert!(out.stdout.contains("expected failure/build_error at 1"), "{}", out.stdout);
-    assert!(out.stderr.contains("class is 50.0%, under the minimum 90%"), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("expected failure/build_error at 1"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("class is 50.0%, under the minimum 90%"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -80,7 +91,10 @@ fn a_bad_label_is_named_and_the_rest_measured() {
     let dir = tempfile::tempdir().unwrap();
     for (name, label) in [
         ("good", r#"{"outcome": "pass"}"#),
-        ("bad", r#"{"outcome": "fail", "kind": "failure/oom", "lines": "L3"}"#),
+        (
+            "bad",
+            r#"{"outcome": "fail", "kind": "failure/oom", "lines": "L3"}"#,
+        ),
     ] {
         let d = dir.path().join(name);
         fs::create_dir_all(&d).unwrap();
@@ -90,7 +104,8 @@ fn a_bad_label_is_named_and_the_rest_measured() {
     let out = augur(&["eval", dir.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status, 2);
     assert!(
-        out.stderr.contains("bad/label.json: field `lines`: `L3` is not a line number"),
+        out.stderr
+            .contains("bad/label.json: field `lines`: `L3` is not a line number"),
         "{}",
         out.stderr
     );

@@ -241,7 +241,11 @@ fn real_logs_in_windows_give_the_same_findings() {
         let path = dir.path().join(format!("pack-{window:?}.toml"));
         let mut manifest = String::new();
         if let Some(bytes) = window {
-            write!(manifest, "[limits]\nwindow_bytes = {bytes}\nwindow_overlap_lines = 8\n\n").unwrap();
+            write!(
+                manifest,
+                "[limits]\nwindow_bytes = {bytes}\nwindow_overlap_lines = 8\n\n"
+            )
+            .unwrap();
         }
         for rule in ["failure-class", "error-category", "postflight"] {
             write!(manifest, "[[rule]]\nbuiltin = \"{rule}\"\n\n").unwrap();

@@ -570,7 +570,6 @@ pub const CLASSES: &[Class] = &[
 
 pub const UNKNOWN: &str = "failure/unknown";
 
-
 /// Every kind, in priority order, then `failure/unknown`.
 const KINDS: &[&str] = &[
     "failure/scope_policy",

@@ -33,7 +33,10 @@ fn clean_strips_escapes_and_redraws() {
             "travis_fold:start:install\r\u{1b}[0Ktravis_time:start:0e1a5f40\r\u{1b}[0K$ pip install -r requirements.txt\r\r",
             "$ pip install -r requirements.txt",
         ),
-        ("travis_time:end:0e1a5f40:start=1,finish=2,duration=1\r\u{1b}[0K", ""),
+        (
+            "travis_time:end:0e1a5f40:start=1,finish=2,duration=1\r\u{1b}[0K",
+            "",
+        ),
         // GitLab: a section marker with its header on the same line.
         (
             "\u{1b}[0Ksection_start:1614865462:step_script\r\u{1b}[0K\u{1b}[0K\u{1b}[36;1mExecuting \"step_script\" stage of the job script\u{1b}[0;m",
@@ -41,16 +44,28 @@ fn clean_strips_escapes_and_redraws() {
         ),
         ("section_end:1614865462:step_script\r\u{1b}[0K", ""),
         // A progress bar redrawn in place keeps its last state.
-        ("Downloading  10%\rDownloading  55%\rDownloading 100%", "Downloading 100%"),
+        (
+            "Downloading  10%\rDownloading  55%\rDownloading 100%",
+            "Downloading 100%",
+        ),
         // Buildkite's timestamp, an APC sequence.
-        ("\u{1b}_bk;t=1633123456789\u{7}--- :go: test", "--- :go: test"),
+        (
+            "\u{1b}_bk;t=1633123456789\u{7}--- :go: test",
+            "--- :go: test",
+        ),
         ("_bk;t=1633123456789\u{7}+++ Failed", "+++ Failed"),
         // OSC hyperlinks keep their text.
-        ("\u{1b}]8;;https://example.com\u{7}link\u{1b}]8;;\u{7} text", "link text"),
+        (
+            "\u{1b}]8;;https://example.com\u{7}link\u{1b}]8;;\u{7} text",
+            "link text",
+        ),
         // Charset selection.
         ("\u{1b}(Bplain\u{1b}(B", "plain"),
         // Azure Pipelines and Jenkins.
-        ("2021-03-04T10:00:00.1234567Z ##[section]Starting: Build", "Starting: Build"),
+        (
+            "2021-03-04T10:00:00.1234567Z ##[section]Starting: Build",
+            "Starting: Build",
+        ),
         ("[2021-03-04T10:00:00.123Z] + make test", "+ make test"),
         ("10:15:03 Started by user admin", "Started by user admin"),
         ("[10:15:03] [Step 1/2] Running", "[Step 1/2] Running"),
@@ -61,13 +76,19 @@ fn clean_strips_escapes_and_redraws() {
             "Unsuccessful task run with exit code: 2 completed in 1812.757 seconds",
         ),
         ("[task 2025-02-14T07:27:31.970Z] + exit 0", "+ exit 0"),
-        ("[taskcluster:error] Task aborted - max run time exceeded", "Task aborted - max run time exceeded"),
+        (
+            "[taskcluster:error] Task aborted - max run time exceeded",
+            "Task aborted - max run time exceeded",
+        ),
         (
             "2017-06-06 12:16:46.744920 | [Zuul] Job complete, result: FAILURE",
             "[Zuul] Job complete, result: FAILURE",
         ),
         ("[tag] kept", "[tag] kept"),
-        ("\u{feff}2024-09-15T07:40:05.4357140Z Current runner version: '2.319.1'", "Current runner version: '2.319.1'"),
+        (
+            "\u{feff}2024-09-15T07:40:05.4357140Z Current runner version: '2.319.1'",
+            "Current runner version: '2.319.1'",
+        ),
         ("plain", "plain"),
         ("tab\tkept", "tab\tkept"),
     ] {
@@ -95,13 +116,26 @@ fn controls_are_found_at_every_offset() {
 #[test]
 fn clean_borrows_clean_lines() {
     assert!(matches!(clean("FAILED tests/a.py::t"), Cow::Borrowed(_)));
-    assert!(matches!(clean("2026-11-20T10:00:00.1234567Z ok"), Cow::Borrowed(_)));
+    assert!(matches!(
+        clean("2026-11-20T10:00:00.1234567Z ok"),
+        Cow::Borrowed(_)
+    ));
 }
 
 #[test]
 fn outcomes_of_every_system() {
-    let job = |code, failed| Outcome { scope: Scope::Job, code, failed, aborted: false };
-    let step = |code, failed| Outcome { scope: Scope::Step, code, failed, aborted: false };
+    let job = |code, failed| Outcome {
+        scope: Scope::Job,
+        code,
+        failed,
+        aborted: false,
+    };
+    let step = |code, failed| Outcome {
+        scope: Scope::Step,
+        code,
+        failed,
+        aborted: false,
+    };
     for (line, outcome) in [
         ("Done. Your build exited with 1.", Some(job(Some(1), true))),
         ("Done. Your build exited with 0.", Some(job(Some(0), false))),
@@ -110,37 +144,77 @@ fn outcomes_of_every_system() {
         ("Finished: UNSTABLE", Some(job(None, true))),
         (
             "Finished: ABORTED",
-            Some(Outcome { scope: Scope::Job, code: None, failed: true, aborted: true }),
+            Some(Outcome {
+                scope: Scope::Job,
+                code: None,
+                failed: true,
+                aborted: true,
+            }),
         ),
         ("Job succeeded", Some(job(Some(0), false))),
         ("ERROR: Job failed: exit code 1", Some(job(Some(1), true))),
-        ("ERROR: Job failed: execution took longer than 1h0m0s seconds", Some(job(None, true))),
-        ("The command \"./build.sh\" exited with 1.", Some(step(Some(1), true))),
-        ("The command \"npm install\" exited with 0.", Some(step(Some(0), false))),
+        (
+            "ERROR: Job failed: execution took longer than 1h0m0s seconds",
+            Some(job(None, true)),
+        ),
+        (
+            "The command \"./build.sh\" exited with 1.",
+            Some(step(Some(1), true)),
+        ),
+        (
+            "The command \"npm install\" exited with 0.",
+            Some(step(Some(0), false)),
+        ),
         (
             "The command \"./ops/travis/travis-before.sh $JOB\" failed and exited with 1 during .",
             Some(step(Some(1), true)),
         ),
         ("The build has been terminated", Some(job(None, true))),
-        ("Process completed with exit code 137.", Some(step(Some(137), true))),
-        ("Build step 'Execute shell' marked build as failure", Some(step(None, true))),
-        ("The process '/usr/bin/xvfb-run' failed with exit code 1", Some(step(Some(1), true))),
+        (
+            "Process completed with exit code 137.",
+            Some(step(Some(137), true)),
+        ),
+        (
+            "Build step 'Execute shell' marked build as failure",
+            Some(step(None, true)),
+        ),
+        (
+            "The process '/usr/bin/xvfb-run' failed with exit code 1",
+            Some(step(Some(1), true)),
+        ),
         ("Bash exited with code '1'.", Some(step(Some(1), true))),
         ("Script failed with exit code: 2", Some(step(Some(2), true))),
-        ("ERROR: script returned exit code 1", Some(step(Some(1), true))),
+        (
+            "ERROR: script returned exit code 1",
+            Some(step(Some(1), true)),
+        ),
         ("Exited with code exit status 1", Some(step(Some(1), true))),
-        ("🚨 Error: The command exited with status 2", Some(step(Some(2), true))),
+        (
+            "🚨 Error: The command exited with status 2",
+            Some(step(Some(2), true)),
+        ),
         ("Process exited with code 1", Some(step(Some(1), true))),
         (
             "exit status 1",
-            Some(Outcome { scope: Scope::Command, code: Some(1), failed: true, aborted: false }),
+            Some(Outcome {
+                scope: Scope::Command,
+                code: Some(1),
+                failed: true,
+                aborted: false,
+            }),
         ),
         (
             "Unsuccessful task run with exit code: 2 completed in 1812.757 seconds",
             Some(job(Some(2), true)),
         ),
-        ("Successful task run with exit code: 0 completed in 442.64 seconds", Some(job(Some(0), false))),
-        ("[Zuul] Job complete, result: SUCCESS", Some(job(None, false))),
+        (
+            "Successful task run with exit code: 0 completed in 442.64 seconds",
+            Some(job(Some(0), false)),
+        ),
+        (
+            "[Zuul] Job complete, result: SUCCESS",
+            Some(job(None, false)),
+        ),
         ("[Zuul] Task exit code: 1", Some(step(Some(1), true))),
         ("results: failure (2)", Some(job(None, true))),
         ("results: success (0)", Some(job(None, false))),
@@ -155,7 +229,10 @@ fn outcomes_of_every_system() {
 /// A log of the real-log corpus (`tests/corpus/`, one folder per source
 /// with its licence), read line by line.
 fn corpus(path: &str) -> (Vec<Role>, Option<Verdict>) {
-    let file = format!("{}/../tests/corpus/{path}/output.log", env!("CARGO_MANIFEST_DIR"));
+    let file = format!(
+        "{}/../tests/corpus/{path}/output.log",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
     let text = String::from_utf8_lossy(&bytes);
     read(text.strip_suffix('\n').unwrap_or(&text))
@@ -181,7 +258,12 @@ fn github_actions_real_log() {
     assert_eq!(role(&roles, 719), Role::Post { new_step: true });
     assert_eq!(
         verdict,
-        Some(Verdict { failed: true, aborted: false, code: Some(2), line: Some(718) })
+        Some(Verdict {
+            failed: true,
+            aborted: false,
+            code: Some(2),
+            line: Some(718)
+        })
     );
     // The passing run of the same job has no `##[error]`: it passed.
     let (_, verdict) = corpus("cidiff-gha/quick-checks-run114-pass");
@@ -198,7 +280,12 @@ fn travis_real_log() {
     assert!(matches!(role(&roles, 290), Role::Post { .. }));
     assert_eq!(
         verdict,
-        Some(Verdict { failed: true, aborted: false, code: Some(1), line: Some(295) })
+        Some(Verdict {
+            failed: true,
+            aborted: false,
+            code: Some(1),
+            line: Some(295)
+        })
     );
 }
 
@@ -212,7 +299,12 @@ fn gitlab_real_log() {
     assert_eq!(role(&roles, 2573), Role::Post { new_step: true });
     assert_eq!(
         verdict,
-        Some(Verdict { failed: false, aborted: false, code: Some(0), line: Some(2590) })
+        Some(Verdict {
+            failed: false,
+            aborted: false,
+            code: Some(0),
+            line: Some(2590)
+        })
     );
     // A job that runs GitLab Runner's tests prints their `Job succeeded`
     // banners too; the last one speaks for the job.
@@ -230,7 +322,12 @@ fn jenkins_real_log() {
     assert!(matches!(role(&roles, 107), Role::Post { .. }));
     assert_eq!(
         verdict,
-        Some(Verdict { failed: true, aborted: false, code: None, line: Some(126) })
+        Some(Verdict {
+            failed: true,
+            aborted: false,
+            code: None,
+            line: Some(126)
+        })
     );
 }
 
@@ -244,7 +341,12 @@ fn buildkite_real_log() {
     assert_eq!(role(&roles, 315), Role::FailureMarker);
     assert_eq!(
         verdict,
-        Some(Verdict { failed: true, aborted: false, code: Some(1), line: Some(315) })
+        Some(Verdict {
+            failed: true,
+            aborted: false,
+            code: Some(1),
+            line: Some(315)
+        })
     );
 }
 
@@ -298,7 +400,12 @@ fn github_actions_steps_headers_and_post() {
     );
     assert_eq!(
         verdict,
-        Some(Verdict { failed: true, aborted: false, code: Some(2), line: Some(7) })
+        Some(Verdict {
+            failed: true,
+            aborted: false,
+            code: Some(2),
+            line: Some(7)
+        })
     );
 }
 
@@ -313,7 +420,12 @@ fn github_actions_without_an_error_passed() {
     let (_, verdict) = read(log);
     assert_eq!(
         verdict,
-        Some(Verdict { failed: false, aborted: false, code: None, line: None })
+        Some(Verdict {
+            failed: false,
+            aborted: false,
+            code: None,
+            line: None
+        })
     );
 }
 
@@ -336,7 +448,12 @@ Done. Your build exited with 1.\r";
     assert_eq!(roles[5], Role::Post { new_step: false });
     assert_eq!(
         verdict,
-        Some(Verdict { failed: true, aborted: false, code: Some(1), line: Some(8) })
+        Some(Verdict {
+            failed: true,
+            aborted: false,
+            code: Some(1),
+            line: Some(8)
+        })
     );
 }
 
@@ -358,7 +475,12 @@ Uploading artifacts: permission denied
     assert_eq!(roles[5], Role::Post { new_step: false });
     assert_eq!(
         verdict,
-        Some(Verdict { failed: true, aborted: false, code: Some(1), line: Some(7) })
+        Some(Verdict {
+            failed: true,
+            aborted: false,
+            code: Some(1),
+            line: Some(7)
+        })
     );
 }
 
@@ -373,7 +495,12 @@ Finished: SUCCESS";
     assert!(roles.iter().all(|r| matches!(r, Role::Output { .. })));
     assert_eq!(
         verdict,
-        Some(Verdict { failed: false, aborted: false, code: None, line: Some(4) })
+        Some(Verdict {
+            failed: false,
+            aborted: false,
+            code: None,
+            line: Some(4)
+        })
     );
 }
 
@@ -424,7 +551,11 @@ fn azure_sections_and_finalize() {
 #[test]
 fn plain_output_reads_command_exits() {
     let (roles, verdict) = read("running\nexit status 3");
-    assert!(roles.iter().all(|r| matches!(r, Role::Output { new_step: false })));
+    assert!(
+        roles
+            .iter()
+            .all(|r| matches!(r, Role::Output { new_step: false }))
+    );
     assert_eq!(verdict.map(|v| (v.failed, v.code)), Some((true, Some(3))));
     assert_eq!(read("just text").1, None);
 }
