@@ -157,12 +157,7 @@ fn strip_decorations(line: &str) -> &str {
         }
     }
     // GitHub Actions and Azure Pipelines workflow commands.
-    if let Some(command) = rest.strip_prefix("##[")
-        && let Some(end) = command.find(']')
-        && command[..end].bytes().all(|b| b.is_ascii_lowercase())
-    {
-        rest = &command[end + 1..];
-    }
+    rest = crate::input::strip_workflow_command(rest);
     // Markers whose `\r\e[0K` was lost on the way.
     for marker in [
         "section_start:",
@@ -540,9 +535,13 @@ impl Reader {
     /// Reads the next line: `raw` as the log holds it, `clean` as [`clean`]
     /// returned it.
     pub fn read(&mut self, n: u32, raw: &str, clean: &str) -> Read {
+        if self.system.is_none() && (raw.starts_with("\u{1b}_bk;t=") || raw.starts_with("_bk;t=")) {
+            self.system = Some(System::Buildkite);
+        }
+        let marker = marker_text(raw);
+        let error_annotation = marker.starts_with("##[error]");
         let mut outcome = None;
-        let role = self.role(n, raw, clean, &mut outcome);
-        let error_annotation = marker_text(raw).starts_with("##[error]");
+        let role = self.role(n, marker, error_annotation, clean, &mut outcome);
         Read {
             role,
             outcome,
@@ -550,16 +549,20 @@ impl Reader {
         }
     }
 
-    fn role(&mut self, n: u32, raw: &str, clean: &str, outcome: &mut Option<Outcome>) -> Role {
-        if self.system.is_none() && (raw.starts_with("\u{1b}_bk;t=") || raw.starts_with("_bk;t=")) {
-            self.system = Some(System::Buildkite);
-        }
-        let raw = marker_text(raw);
+    /// The role of a line whose marker text (see [`marker_text`]) is `raw`.
+    fn role(
+        &mut self,
+        n: u32,
+        raw: &str,
+        error_annotation: bool,
+        clean: &str,
+        outcome: &mut Option<Outcome>,
+    ) -> Role {
         let step = self.step_start(raw, clean);
         if self.in_header {
             // An error cannot be part of the echoed script: a header that
             // never closed ends there.
-            if raw.starts_with("##[error]") || raw.starts_with("##[warning]") {
+            if error_annotation || raw.starts_with("##[warning]") {
                 self.in_header = false;
             } else if raw.contains("##[endgroup]") {
                 self.in_header = false;
@@ -582,7 +585,7 @@ impl Reader {
                 Role::Output { new_step: true }
             };
         }
-        if self.system == Some(System::GithubActions) && raw.starts_with("##[error]") {
+        if self.system == Some(System::GithubActions) && error_annotation {
             self.gha_error.get_or_insert(n);
         }
         *outcome = outcome_in(clean);

@@ -253,14 +253,19 @@ impl Job {
 /// (`##[error]`, `##[group]`). Patterns anchored at a line's start (`^FAILED`)
 /// then match the same in a downloaded CI log as in a terminal.
 pub fn log_text(line: &str) -> &str {
-    let mut rest = strip_timestamp(line);
-    if let Some(command) = rest.strip_prefix("##[")
+    strip_workflow_command(strip_timestamp(line))
+}
+
+/// `line` without a leading GitHub Actions or Azure Pipelines workflow
+/// command (`##[error]`, `##[group]`, `##[section]`).
+pub(crate) fn strip_workflow_command(line: &str) -> &str {
+    if let Some(command) = line.strip_prefix("##[")
         && let Some(end) = command.find(']')
         && command[..end].bytes().all(|b| b.is_ascii_lowercase())
     {
-        rest = &command[end + 1..];
+        return &command[end + 1..];
     }
-    rest
+    line
 }
 
 /// `line` without a leading RFC 3339 timestamp (optionally in brackets) and
