@@ -166,30 +166,47 @@ fn a_50_mb_line_is_read_in_pieces_and_the_failure_after_it_is_found() {
     assert!(report.to_string().len() < 1 << 20);
 }
 
+/// A pack of the built-in `rules` that reads logs in windows of `window`
+/// bytes (8 lines of overlap), or whole with `None`; `tail` ends the
+/// manifest (the last rule's config).
+fn windowed_pack(
+    dir: &std::path::Path,
+    window: Option<usize>,
+    rules: &[&str],
+    tail: &str,
+) -> std::path::PathBuf {
+    let path = dir.join(format!("pack-{window:?}.toml"));
+    let mut manifest = String::new();
+    if let Some(bytes) = window {
+        write!(
+            manifest,
+            "[limits]\nwindow_bytes = {bytes}\nwindow_overlap_lines = 8\n\n"
+        )
+        .unwrap();
+    }
+    for rule in rules {
+        write!(manifest, "[[rule]]\nbuiltin = \"{rule}\"\n\n").unwrap();
+    }
+    manifest.push_str(tail);
+    std::fs::write(&path, manifest).unwrap();
+    path
+}
+
 #[test]
 fn small_windows_give_the_same_findings_as_whole_logs() {
     let dir = tempfile::tempdir().unwrap();
     let pack = |window: Option<usize>| {
-        let path = dir.path().join(format!("pack-{window:?}.toml"));
-        let mut manifest = String::new();
-        if let Some(bytes) = window {
-            write!(
-                manifest,
-                "[limits]\nwindow_bytes = {bytes}\nwindow_overlap_lines = 8\n\n"
-            )
-            .unwrap();
-        }
-        for rule in [
-            "failure-class",
-            "error-category",
-            "postflight",
-            "quality-erosion",
-        ] {
-            write!(manifest, "[[rule]]\nbuiltin = \"{rule}\"\n\n").unwrap();
-        }
-        manifest.push_str("[rule.config]\nallowed_paths = [\"src/**\"]\n");
-        std::fs::write(&path, manifest).unwrap();
-        path
+        windowed_pack(
+            dir.path(),
+            window,
+            &[
+                "failure-class",
+                "error-category",
+                "postflight",
+                "quality-erosion",
+            ],
+            "[rule.config]\nallowed_paths = [\"src/**\"]\n",
+        )
     };
     let run = |window: Option<usize>| {
         let out = augur(&[
@@ -238,19 +255,8 @@ fn real_logs_in_windows_give_the_same_findings() {
     logs.sort();
     assert!(logs.len() >= 200, "{} logs", logs.len());
     let run = |window: Option<usize>| {
-        let path = dir.path().join(format!("pack-{window:?}.toml"));
-        let mut manifest = String::new();
-        if let Some(bytes) = window {
-            write!(
-                manifest,
-                "[limits]\nwindow_bytes = {bytes}\nwindow_overlap_lines = 8\n\n"
-            )
-            .unwrap();
-        }
-        for rule in ["failure-class", "error-category", "postflight"] {
-            write!(manifest, "[[rule]]\nbuiltin = \"{rule}\"\n\n").unwrap();
-        }
-        std::fs::write(&path, manifest).unwrap();
+        let rules = ["failure-class", "error-category", "postflight"];
+        let path = windowed_pack(dir.path(), window, &rules, "");
         let mut args = vec!["run", "--pack", path.to_str().unwrap()];
         for log in &logs {
             args.extend(["--jobs", log.as_str()]);
