@@ -414,19 +414,11 @@ pub fn check(eval: &Evaluation, min: &[(String, f64)], max: &[(String, f64)]) ->
 /// `s` on one line, with control characters shown as escapes, cut to `max`
 /// characters: log text is untrusted.
 fn printable(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i == max {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+    let mut cut: String = s.chars().take(max).collect();
+    if cut.len() < s.len() {
+        cut.push('…');
     }
-    out
+    crate::sanitize::escape(&cut).into_owned()
 }
 
 /// The evaluation for a person: the rates, by CI system and by kind, then
@@ -557,7 +549,7 @@ mod tests {
 
     #[test]
     fn printable_escapes_controls() {
-        assert_eq!(printable("a\u{1b}[31mb\r", 50), "a\\u{1b}[31mb\\r");
+        assert_eq!(printable("a\u{1b}[31mb\r", 50), "a\\x1b[31mb\\r");
         assert_eq!(printable("abcdef", 3), "abc…");
     }
 }

@@ -5,11 +5,13 @@
 //! The modules follow the data: [`pack`] resolves and loads rules,
 //! [`sandbox`] runs them under bounds, [`input`] reads what they run over,
 //! [`run`] drives a whole run into a [`report::Report`], and [`output`]
-//! writes it. [`eval`] scores a run over a labelled corpus.
+//! writes it. [`eval`] scores a run over a labelled corpus. [`identity`] checks
+//! what a rule says it is; [`sanitize`] makes untrusted text safe to show.
 
 pub mod builtin;
 pub mod contract;
 pub mod eval;
+pub mod identity;
 pub mod input;
 pub mod limits;
 pub mod log;
@@ -18,3 +20,4 @@ pub mod pack;
 pub mod report;
 pub mod run;
 pub mod sandbox;
+pub mod sanitize;

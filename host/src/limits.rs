@@ -42,11 +42,28 @@ pub struct Limits {
     pub wall_time_ms: u64,
     /// Milliseconds added to the deadline per MiB of input.
     pub wall_time_ms_per_mib: u64,
-    /// Linear memory one instance may grow to, in MiB.
+    /// Linear memory one instance may grow to, in MiB: every memory of the
+    /// instance together, so a component with several memories gets no more.
     pub memory_mib: u64,
+    /// Table elements one instance may hold, all of its tables together.
+    /// Each costs the host a pointer (8 bytes), so the default bounds tables
+    /// at 8 MiB; a Rust rule uses a few thousand.
+    pub table_elements: u64,
+    /// Linear memories one instance may create. A Rust rule has two (its own
+    /// and the WASI adapter's); each reserves address space in the host.
+    pub max_memories: usize,
+    /// Tables one instance may create.
+    pub max_tables: usize,
+    /// Core module instances one component instance may create (a Rust rule
+    /// creates four or five; components made by other toolchains more).
+    pub max_instances: usize,
     /// The wasm stack, in KiB: how deep a rule may recurse. The default lets
     /// a typical recursive function nest about ten thousand calls deep.
     pub stack_kib: u64,
+    /// Size of the rule's component file, in MiB: a bigger file is refused
+    /// before it is read or compiled. Rust rules are 1-2 MiB; components
+    /// that carry an interpreter (Python, JavaScript) 10-40 MiB.
+    pub component_mib: u64,
     /// Findings one call may return; the rest are cut, with a warning.
     pub max_findings: usize,
     /// Bytes in one string of a finding (title, message, fingerprint, an
@@ -81,7 +98,12 @@ impl Default for Limits {
             wall_time_ms: 10_000,
             wall_time_ms_per_mib: 1_000,
             memory_mib: 256,
+            table_elements: 1_000_000,
+            max_memories: 8,
+            max_tables: 32,
+            max_instances: 64,
             stack_kib: 512,
+            component_mib: 128,
             max_findings: 1_000,
             max_string_bytes: 16 * 1024,
             output_bytes: 8 * 1024 * 1024,
@@ -104,7 +126,12 @@ pub struct LimitsOverride {
     pub wall_time_ms: Option<u64>,
     pub wall_time_ms_per_mib: Option<u64>,
     pub memory_mib: Option<u64>,
+    pub table_elements: Option<u64>,
+    pub max_memories: Option<usize>,
+    pub max_tables: Option<usize>,
+    pub max_instances: Option<usize>,
     pub stack_kib: Option<u64>,
+    pub component_mib: Option<u64>,
     pub max_findings: Option<usize>,
     pub max_string_bytes: Option<usize>,
     pub output_bytes: Option<usize>,
@@ -130,7 +157,12 @@ impl Limits {
             wall_time_ms: o.wall_time_ms.unwrap_or(self.wall_time_ms),
             wall_time_ms_per_mib: o.wall_time_ms_per_mib.unwrap_or(self.wall_time_ms_per_mib),
             memory_mib: o.memory_mib.unwrap_or(self.memory_mib),
+            table_elements: o.table_elements.unwrap_or(self.table_elements),
+            max_memories: o.max_memories.unwrap_or(self.max_memories),
+            max_tables: o.max_tables.unwrap_or(self.max_tables),
+            max_instances: o.max_instances.unwrap_or(self.max_instances),
             stack_kib: o.stack_kib.unwrap_or(self.stack_kib),
+            component_mib: o.component_mib.unwrap_or(self.component_mib),
             max_findings: o.max_findings.unwrap_or(self.max_findings),
             max_string_bytes: o.max_string_bytes.unwrap_or(self.max_string_bytes),
             output_bytes: o.output_bytes.unwrap_or(self.output_bytes),
@@ -152,6 +184,15 @@ impl Limits {
         if self.memory_mib == 0 {
             return Err("`memory_mib` must be at least 1".into());
         }
+        for (name, value) in [
+            ("max_memories", self.max_memories),
+            ("max_tables", self.max_tables),
+            ("max_instances", self.max_instances),
+        ] {
+            if value == 0 {
+                return Err(format!("`{name}` must be at least 1"));
+            }
+        }
         if self.wall_time_ms == 0 {
             return Err("`wall_time_ms` must be at least 1".into());
         }
@@ -169,6 +210,10 @@ impl Limits {
 
     pub fn memory_bytes(&self) -> usize {
         usize::try_from(self.memory_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
+
+    pub fn component_bytes(&self) -> u64 {
+        self.component_mib.saturating_mul(1024 * 1024)
     }
 
     pub fn stack_bytes(&self) -> usize {

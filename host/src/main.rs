@@ -19,6 +19,7 @@ use augur::{
     pack::Pack,
     run::{Inputs, RunOptions},
     sandbox::Sandbox,
+    sanitize::escape,
 };
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
@@ -169,7 +170,7 @@ fn main() -> ExitCode {
     match worker.join() {
         Ok(Ok(code)) => code,
         Ok(Err(message)) => {
-            eprintln!("augur: error: {message}");
+            eprintln!("augur: error: {}", escape(&message));
             ExitCode::from(EXIT_USAGE)
         }
         Err(_) => ExitCode::from(101),
@@ -251,7 +252,10 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
         );
         match &args.output {
             // A partial report must not replace a whole one.
-            Some(path) => eprintln!("augur: {} was left as it was", path.display()),
+            Some(path) => eprintln!(
+                "augur: {} was left as it was",
+                escape(&path.display().to_string())
+            ),
             None => output::emit(&rendered, None)
                 .map_err(|e| format!("cannot write the report: {e}"))?,
         }
@@ -281,7 +285,11 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
             input::ProblemSeverity::Error => "error",
             input::ProblemSeverity::Warning => "warning",
         };
-        eprintln!("augur: {level}: {}: {}", p.input, p.message);
+        eprintln!(
+            "augur: {level}: {}: {}",
+            escape(&p.input),
+            escape(&p.message)
+        );
     }
     let unusable = problems
         .iter()
@@ -307,7 +315,7 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     for e in &report.errors {
-        eprintln!("augur: {}: {}", e.class, e.message);
+        eprintln!("augur: {}: {}", e.class, escape(&e.message));
     }
     let evaluation = augur::eval::evaluate(&cases, &report, &args.family);
     let rendered = match args.format {
@@ -335,6 +343,10 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
 
 fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
     let pack = open_pack(sandbox, &args.pack)?;
+    if sandbox.is_interrupted() {
+        eprintln!("augur: interrupted while loading the pack");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
     let rules: Vec<Value> = pack
         .rules
         .iter()
@@ -356,6 +368,7 @@ fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
                 "runs_on": runs_on,
                 "kinds": r.info.kinds,
                 "origin": r.origin.to_string(),
+                "source": r.source,
                 "config_schema": serde_json::from_str::<Value>(&r.info.config_schema).unwrap_or(Value::Null),
             })
         })
@@ -363,7 +376,7 @@ fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
     let failures: Vec<Value> = pack
         .failures
         .iter()
-        .map(|f| json!({"rule": f.rule, "message": f.message, "hint": f.hint}))
+        .map(|f| json!({"rule": f.rule, "source": f.source, "message": f.message, "hint": f.hint}))
         .collect();
     let rendered = match args.format {
         Format::Json => {
@@ -394,29 +407,34 @@ fn rules_text(rules: &[Value], pack: &Pack) -> String {
         let _ = writeln!(
             out,
             "{bold}{}{bold:#} {}  runs on {}  {dim}{}{dim:#}",
-            r["id"].as_str().unwrap_or(""),
-            r["version"].as_str().unwrap_or(""),
+            escape(r["id"].as_str().unwrap_or("")),
+            escape(r["version"].as_str().unwrap_or("")),
             runs_on.join(" and "),
-            r["origin"].as_str().unwrap_or("")
+            escape(r["origin"].as_str().unwrap_or(""))
         );
-        let _ = writeln!(out, "  {}", r["description"].as_str().unwrap_or(""));
+        let _ = writeln!(
+            out,
+            "  {}",
+            escape(r["description"].as_str().unwrap_or(""))
+        );
         let kinds: Vec<&str> = r["kinds"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
             .collect();
-        let _ = writeln!(out, "  kinds:  {}", kinds.join(", "));
+        let _ = writeln!(out, "  kinds:  {}", escape(&kinds.join(", ")));
         let props = r["config_schema"]["properties"].as_object();
         let config: Vec<String> = props
             .into_iter()
             .flatten()
             .map(|(name, p)| {
                 let ty = p["type"].as_str().unwrap_or("value");
-                match p.get("default") {
+                let shown = match p.get("default") {
                     Some(d) => format!("{name} ({ty}, default {d})"),
                     None => format!("{name} ({ty})"),
-                }
+                };
+                escape(&shown).into_owned()
             })
             .collect();
         let _ = writeln!(
@@ -431,7 +449,13 @@ fn rules_text(rules: &[Value], pack: &Pack) -> String {
         out.push('\n');
     }
     for f in &pack.failures {
-        let _ = writeln!(out, "✗ {}: {}\n  hint: {}", f.rule, f.message, f.hint);
+        let _ = writeln!(
+            out,
+            "✗ {}: {}\n  hint: {}",
+            escape(&f.rule),
+            escape(&f.message),
+            escape(&f.hint)
+        );
     }
     out
 }

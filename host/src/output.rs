@@ -11,7 +11,10 @@ use std::{
 
 use anstyle::{AnsiColor, Style};
 
-use crate::report::{FindingOut, Report, Severity};
+use crate::{
+    report::{FindingOut, Report, Severity},
+    sanitize::{escape, escape_block},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -95,7 +98,7 @@ fn render_text(report: &Report) -> String {
         if input == crate::run::WHOLE_RUN {
             let _ = writeln!(out, "{bold}across the run{bold:#}");
         } else {
-            let _ = writeln!(out, "{bold}{input}{bold:#}");
+            let _ = writeln!(out, "{bold}{}{bold:#}", escape(input));
         }
         for f in findings {
             let sev = severity_style(f.severity);
@@ -103,25 +106,30 @@ fn render_text(report: &Report) -> String {
                 out,
                 "  {sev}{:<8}{sev:#} {}  {dim}{}{dim:#}",
                 f.severity.as_str().to_uppercase(),
-                f.title,
-                f.kind
+                escape(&f.title),
+                escape(&f.kind)
             );
             if !f.message.is_empty() {
-                let _ = writeln!(out, "           {}", f.message);
+                let _ = writeln!(out, "           {}", indented(&f.message));
             }
             for e in &f.evidence {
                 let _ = writeln!(
                     out,
                     "           {dim}at {} {}{dim:#}  {}",
-                    e.source,
-                    e.locator,
-                    one_line(&e.excerpt, 100)
+                    escape(&e.source),
+                    escape(&e.locator),
+                    escape(&one_line(&e.excerpt, 100))
                 );
             }
             for a in &f.actions {
-                let _ = writeln!(out, "           → {a}");
+                let _ = writeln!(out, "           → {}", escape(a));
             }
-            let _ = writeln!(out, "           {dim}{} · {}{dim:#}", f.rule, f.fingerprint);
+            let _ = writeln!(
+                out,
+                "           {dim}{} · {}{dim:#}",
+                escape(&f.rule),
+                escape(&f.fingerprint)
+            );
         }
         out.push('\n');
     }
@@ -130,15 +138,15 @@ fn render_text(report: &Report) -> String {
         let _ = writeln!(out, "{bold}Errors{bold:#}");
         for e in &report.errors {
             let about = match (&e.rule, &e.input) {
-                (Some(r), Some(i)) => format!("{r} on {i}"),
-                (Some(r), None) => r.clone(),
-                (None, Some(i)) => i.clone(),
+                (Some(r), Some(i)) => format!("{} on {}", escape(r), escape(i)),
+                (Some(r), None) => escape(r).into_owned(),
+                (None, Some(i)) => escape(i).into_owned(),
                 (None, None) => String::new(),
             };
             let code = e
                 .code
                 .as_ref()
-                .map(|c| format!(" [{c}]"))
+                .map(|c| format!(" [{}]", escape(c)))
                 .unwrap_or_default();
             let gate = if e.fail_closed {
                 " (fail-closed: fails the run)"
@@ -148,23 +156,31 @@ fn render_text(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 "  {red}✗ {}{code}{red:#} {about}{gate}: {}",
-                e.class, e.message
+                escape(&e.class),
+                escape(&e.message)
             );
-            let _ = writeln!(out, "    {dim}hint: {}{dim:#}", e.hint);
+            let _ = writeln!(out, "    {dim}hint: {}{dim:#}", escape(&e.hint));
         }
         out.push('\n');
     }
     if !report.warnings.is_empty() {
         let _ = writeln!(out, "{bold}Warnings{bold:#}");
         for w in &report.warnings {
-            let _ = writeln!(out, "  {yellow}!{yellow:#} {}: {}", w.input, w.message);
+            let _ = writeln!(
+                out,
+                "  {yellow}!{yellow:#} {}: {}",
+                escape(&w.input),
+                escape(&w.message)
+            );
         }
         out.push('\n');
     }
 
     if let Some(i) = &report.interrupted {
         let stopped = match (&i.stopped_rule, &i.stopped_input) {
-            (Some(r), Some(input)) => format!("; `{r}` was stopped on {input}"),
+            (Some(r), Some(input)) => {
+                format!("; `{}` was stopped on {}", escape(r), escape(input))
+            }
             _ => String::new(),
         };
         let _ = writeln!(
@@ -211,6 +227,12 @@ fn render_text(report: &Report) -> String {
         plural(s.inputs.jobs),
     );
     out
+}
+
+/// A message under a finding's title: escaped, its lines kept and indented
+/// under the first.
+fn indented(message: &str) -> String {
+    escape_block(message).replace('\n', "\n           ")
 }
 
 fn plural(n: usize) -> &'static str {

@@ -36,6 +36,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     builtin::BUILTIN_COMPONENTS,
     contract::RuleInfo,
+    identity::{self, RuleSource},
     limits::{Limits, LimitsOverride},
     sandbox::{LoadedComponent, Sandbox},
 };
@@ -117,6 +118,8 @@ pub struct PackRule {
     /// The id the rule runs under (its own, unless the pack renames it).
     pub id: String,
     pub origin: Origin,
+    /// Where it came from, as reports say: built-in name, or path and sha256.
+    pub source: RuleSource,
     pub info: RuleInfo,
     pub component: Arc<LoadedComponent>,
     /// The rule's config, a JSON object as text.
@@ -130,6 +133,8 @@ pub struct PackRule {
 pub struct LoadFailure {
     /// The rule's id if known, else where it came from.
     pub rule: String,
+    /// Where the entry came from, when known.
+    pub source: Option<RuleSource>,
     pub message: String,
     pub hint: String,
     pub on_error: FailurePolicy,
@@ -269,36 +274,70 @@ impl Pack {
             rules: Vec::new(),
             failures: Vec::new(),
         };
+        let mut loaded = Vec::new();
         for entry in entries {
+            // Ctrl-C while loading: stop here; the run reports the interruption.
+            if sandbox.is_interrupted() {
+                break;
+            }
             match load_entry(sandbox, &entry, &mut compiled) {
-                Ok((component, info)) => {
-                    let id = entry.id.clone().unwrap_or_else(|| info.id.clone());
-                    if pack.rules.iter().any(|r| r.id == id) {
-                        pack.failures.push(LoadFailure {
-                            rule: id.clone(),
-                            message: format!(
-                                "{}: a second rule with id `{id}` in the pack",
-                                entry.origin
-                            ),
-                            hint:
-                                "give one of the two entries its own `id = \"...\"` in the manifest"
-                                    .into(),
-                            on_error: entry.on_error,
-                        });
-                        continue;
-                    }
-                    pack.rules.push(PackRule {
-                        id,
-                        origin: entry.origin,
-                        info,
-                        component,
-                        config: entry.config,
-                        limits: entry.limits,
-                        on_error: entry.on_error,
-                    });
-                }
+                Ok((component, info, source)) => loaded.push((entry, component, info, source)),
+                // Cut short by Ctrl-C: not the entry's fault.
+                Err(_) if sandbox.is_interrupted() => break,
                 Err(failure) => pack.failures.push(failure),
             }
+        }
+        // Identity: each id checked, and every id claimed by one entry only,
+        // whatever the order of the entries.
+        let mut checked = Vec::new();
+        for (entry, component, info, source) in loaded {
+            let id = entry.id.clone().unwrap_or_else(|| info.id.clone());
+            match check_identity(&entry.origin, &id, &info) {
+                Ok(()) => checked.push((id, entry, component, info, source)),
+                Err((message, hint)) => pack.failures.push(LoadFailure {
+                    rule: entry.origin.to_string(),
+                    source: Some(source),
+                    message: format!("{}: {message}", entry.origin),
+                    hint,
+                    on_error: entry.on_error,
+                }),
+            }
+        }
+        let mut claims: HashMap<String, Vec<String>> = HashMap::new();
+        for (id, entry, ..) in &checked {
+            claims
+                .entry(id.clone())
+                .or_default()
+                .push(entry.origin.to_string());
+        }
+        for (id, entry, component, info, source) in checked {
+            let claimants = &claims[&id];
+            if claimants.len() > 1 {
+                pack.failures.push(LoadFailure {
+                    rule: id.clone(),
+                    source: Some(source),
+                    message: format!(
+                        "{}: the id `{id}` is claimed by {} entries of the pack ({}); a rule's id must be its own, \
+                         so none of them runs",
+                        entry.origin,
+                        claimants.len(),
+                        claimants.join(", ")
+                    ),
+                    hint: "give each of these entries its own `id = \"...\"` in the manifest".into(),
+                    on_error: entry.on_error,
+                });
+                continue;
+            }
+            pack.rules.push(PackRule {
+                id,
+                origin: entry.origin,
+                source,
+                info,
+                component,
+                config: entry.config,
+                limits: entry.limits,
+                on_error: entry.on_error,
+            });
         }
         pack
     }
@@ -308,10 +347,20 @@ fn load_entry(
     sandbox: &Sandbox,
     entry: &Entry,
     compiled: &mut HashMap<([u8; 32], u64), Arc<LoadedComponent>>,
-) -> Result<(Arc<LoadedComponent>, RuleInfo), LoadFailure> {
+) -> Result<(Arc<LoadedComponent>, RuleInfo, RuleSource), LoadFailure> {
     let name = entry.id.clone().unwrap_or_else(|| entry.origin.to_string());
-    let fail = |message: String, hint: &str| LoadFailure {
+    let mut source = match &entry.origin {
+        Origin::Builtin(name) => RuleSource::Builtin {
+            builtin: name.clone(),
+        },
+        Origin::File(path) => RuleSource::File {
+            path: path.display().to_string(),
+            sha256: None,
+        },
+    };
+    let fail = |message: String, hint: &str, source: &RuleSource| LoadFailure {
         rule: name.clone(),
+        source: Some(source.clone()),
         message,
         hint: hint.to_owned(),
         on_error: entry.on_error,
@@ -324,19 +373,24 @@ fn load_entry(
                 return Err(fail(
                     format!("no built-in rule named `{builtin}`"),
                     &format!("the built-in rules are: {}", known.join(", ")),
+                    &source,
                 ));
             }
         },
-        Origin::File(path) => fs::read(path)
-            .map_err(|e| {
+        Origin::File(path) => read_component(path, entry.limits.component_bytes())
+            .map_err(|message| {
                 fail(
-                    format!("{}: cannot read the component: {e}", path.display()),
-                    "check the rule's `path` in the manifest",
+                    format!("{}: {message}", path.display()),
+                    "check the rule's `path` in the manifest (or raise `component_mib`)",
+                    &source,
                 )
             })?
             .into(),
     };
     let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    if let RuleSource::File { sha256, .. } = &mut source {
+        *sha256 = Some(hex(&digest));
+    }
     if let Some(expected) = &entry.sha256 {
         let actual = hex(&digest);
         if !expected.eq_ignore_ascii_case(&actual) {
@@ -346,6 +400,7 @@ fn load_entry(
                     entry.origin
                 ),
                 "the file changed since the pack was written: check where it came from, then update `sha256`",
+                &source,
             ));
         }
     }
@@ -356,7 +411,7 @@ fn load_entry(
             let c = Arc::new(
                 sandbox
                     .load(&bytes, &entry.limits)
-                    .map_err(|e| fail(format!("{}: {e}", entry.origin), &e.hint()))?,
+                    .map_err(|e| fail(format!("{}: {e}", entry.origin), &e.hint(), &source))?,
             );
             compiled.insert(key, c.clone());
             c
@@ -366,9 +421,72 @@ fn load_entry(
         fail(
             format!("{}: asking the rule for its info failed: {e}", entry.origin),
             &e.hint(),
+            &source,
         )
     })?;
-    Ok((component, info))
+    Ok((component, info, source))
+}
+
+/// Reads a component file: a regular file (a FIFO or a device would block or
+/// never end) of at most `max_bytes`.
+fn read_component(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let file = fs::File::open(path).map_err(|e| format!("cannot read the component: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read the component: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file: a component must be a .wasm file".into());
+    }
+    if meta.len() > max_bytes {
+        return Err(format!(
+            "the component is {} bytes, over `component_mib` ({} MiB)",
+            meta.len(),
+            max_bytes >> 20
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the component: {e}"))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(format!(
+            "the component grew past `component_mib` ({} MiB) while it was read",
+            max_bytes >> 20
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Checks the id an entry would run under, and what its rule says about
+/// itself: a refusal's message and hint.
+fn check_identity(origin: &Origin, id: &str, info: &RuleInfo) -> Result<(), (String, String)> {
+    identity::check_id(id).map_err(|m| {
+        (
+            m,
+            "a rule's id is kebab-case (`my-rule`): fix the rule's ID, or give the entry `id = \"...\"` \
+             in the manifest"
+                .to_owned(),
+        )
+    })?;
+    identity::check_info(info).map_err(|m| {
+        (
+            format!("what the rule says about itself is refused: {m}"),
+            "fix the rule's info (see docs/writing-rules.md)".to_owned(),
+        )
+    })?;
+    let builtin_name = BUILTIN_COMPONENTS.iter().any(|(name, _)| *name == id);
+    let is_that_builtin = matches!(origin, Origin::Builtin(name) if name == id);
+    if builtin_name && !is_that_builtin {
+        return Err((
+            format!(
+                "takes the id `{id}` of a built-in rule; only the built-in may report as `{id}`, so this \
+                 entry does not run"
+            ),
+            "give the entry its own `id = \"...\"` in the manifest (or rename the rule)".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -4,6 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::identity::RuleSource;
+
 pub use augur_sdk::Severity;
 
 pub const REPORT_VERSION: u32 = 1;
@@ -41,6 +43,9 @@ pub struct Interruption {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingOut {
     pub rule: String,
+    /// Where the rule came from: `{"builtin": name}`, or `{"path", "sha256"}`
+    /// of its component.
+    pub rule_source: RuleSource,
     pub kind: String,
     pub severity: Severity,
     pub title: String,
@@ -70,6 +75,9 @@ pub struct ErrorOut {
     /// The rule at fault, if a rule is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// Where that rule came from, when known (as in findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_source: Option<RuleSource>,
     /// The input concerned, if one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input: Option<String>,
@@ -102,6 +110,7 @@ impl ErrorOut {
     ) -> ErrorOut {
         ErrorOut {
             rule,
+            rule_source: None,
             input,
             class: class.into(),
             code: None,

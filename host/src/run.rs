@@ -68,6 +68,7 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
             failure.hint.clone(),
         );
         error.fail_closed = fails_closed(failure.on_error);
+        error.rule_source = failure.source.clone();
         report.errors.push(error);
     }
     for problem in &inputs.problems {
@@ -188,6 +189,16 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
                 break;
             }
         }
+    }
+    // Interrupted before any call could notice (while the pack was loading,
+    // say): the run is still an interrupted one, never a clean pass.
+    if interrupted.is_none() && sandbox.is_interrupted() {
+        interrupted = Some(Interruption {
+            completed_calls: progress.completed_calls,
+            planned_calls: progress.planned_calls,
+            stopped_rule: None,
+            stopped_input: None,
+        });
     }
     report.interrupted = interrupted;
     for (mut stats, wall) in progress.stats.into_iter().zip(progress.walls) {
@@ -494,18 +505,23 @@ fn collect(
             hint,
         );
         e.fail_closed = fail_closed;
+        e.rule_source = Some(rule.source.clone());
         e
     };
     let findings = match outcome.result {
         Ok(findings) => findings,
         Err(call_error) => {
-            let mut e = error(
-                call_error.class(),
-                format!("rule `{}` {call_error}", rule.id),
-                call_error.hint(),
-            );
+            // What the rule said is bounded like any string it returns.
+            let max = rule.limits.max_string_bytes;
+            let mut message = format!("rule `{}` {call_error}", rule.id);
+            cut(&mut message, max, &mut 0);
+            let mut e = error(call_error.class(), message, call_error.hint());
             e.code = call_error.trap_code().map(str::to_owned);
-            e.panic = call_error.panic_message().map(str::to_owned);
+            e.panic = call_error.panic_message().map(|p| {
+                let mut p = p.to_owned();
+                cut(&mut p, max, &mut 0);
+                p
+            });
             stats.errors += 1;
             report.errors.push(e);
             return;
@@ -811,6 +827,7 @@ fn validate(
     }
     Ok(FindingOut {
         rule: rule.id.clone(),
+        rule_source: rule.source.clone(),
         kind: f.kind,
         severity: match f.severity {
             contract::WitSeverity::Info => Severity::Info,

@@ -30,8 +30,9 @@ use std::{
 use anyhow::{Context, Result};
 use wasmtime::{
     CallHook, Config, Engine, ResourceLimiter, Store, StoreContextMut, Trap, UpdateDeadline,
-    component::{Component, HasSelf, InstancePre, Linker, ResourceTable},
+    component::{Component, HasSelf, InstancePre, Linker, Resource, ResourceTable},
 };
+use wasmtime_wasi::p2::{DynPollable, Pollable};
 use wasmtime_wasi::{
     Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView,
 };
@@ -45,6 +46,9 @@ use crate::{
 /// How often the epoch advances: the granularity of wall-clock deadlines and
 /// of noticing an interruption.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The native stack of the thread that compiles a component.
+const COMPILE_STACK_BYTES: usize = 16 << 20;
 
 /// The bytes behind every random number a rule draws.
 const RANDOM_BYTES: [u8; 32] = *b"augur: same inputs, same output.";
@@ -128,6 +132,9 @@ impl Sandbox {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(anyhow::Error::from)
             .context("linking WASI")?;
+        link_timers(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("linking the run's timers")?;
         contract::augur::rules::host::add_to_linker::<CallState, HasSelf<CallState>>(
             &mut linker,
             |s| s,
@@ -170,7 +177,7 @@ impl Sandbox {
         let set = self
             .engine_for(limits.stack_bytes())
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        let component = Component::new(&set.engine, bytes).map_err(|e| {
+        let component = self.compile(&set.engine, bytes)?.map_err(|e| {
             let detail = format!("{e:#}");
             // A cut file ends early, or its sections claim more bytes than it has.
             if detail.contains("unexpected end") || detail.contains("out of bounds (bound =") {
@@ -183,6 +190,38 @@ impl Sandbox {
             }
         })?;
         prepare(&set, component)
+    }
+
+    /// Compiles a component on a thread of its own, so that Ctrl-C is
+    /// noticed within an epoch tick: compiling cannot be stopped, but the
+    /// run need not wait for it (the process exits).
+    fn compile(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+    ) -> Result<wasmtime::Result<Component>, LoadError> {
+        let (done, result) = std::sync::mpsc::channel();
+        let engine = engine.clone();
+        let bytes = bytes.to_vec();
+        thread::Builder::new()
+            .name("augur-compile".into())
+            .stack_size(COMPILE_STACK_BYTES)
+            .spawn(move || {
+                let _ = done.send(Component::new(&engine, &bytes));
+            })
+            .map_err(|e| LoadError::Engine(format!("starting a compile thread: {e}")))?;
+        loop {
+            match result.recv_timeout(EPOCH_TICK) {
+                Ok(compiled) => return Ok(compiled),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if self.is_interrupted() => {
+                    return Err(LoadError::Interrupted);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(LoadError::Engine("the compile thread ended without a result".into()));
+                }
+            }
+        }
     }
 
     /// Asks a component for its info, under `limits`.
@@ -366,10 +405,7 @@ impl Sandbox {
         let state = CallState {
             wasi,
             table: ResourceTable::new(),
-            limiter: MemoryLimiter {
-                max_bytes: limits.memory_bytes(),
-                hit: false,
-            },
+            limiter: InstanceLimiter::new(limits),
             log,
             host_call_fuel: limits.host_call_fuel,
             log_bytes_charged: 0,
@@ -591,6 +627,8 @@ pub enum LoadError {
     Link(String),
     #[error("no engine for its limits: {0}")]
     Engine(String),
+    #[error("not loaded: the run was interrupted")]
+    Interrupted,
 }
 
 impl LoadError {
@@ -627,6 +665,7 @@ impl LoadError {
                 "a rule may import only WASI 0.2 and augur:rules/host; remove the other imports from the rule".into()
             }
             LoadError::Engine(_) => "an augur fault: please report it with the pack's [limits]".into(),
+            LoadError::Interrupted => "run augur again".into(),
         }
     }
 }
@@ -635,7 +674,7 @@ impl LoadError {
 pub struct CallState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limiter: MemoryLimiter,
+    limiter: InstanceLimiter,
     log: LogSink,
     host_call_fuel: u64,
     /// Log bytes already paid for in fuel.
@@ -666,33 +705,104 @@ impl contract::augur::rules::host::Host for CallState {
     }
 }
 
-/// Caps linear memory and remembers that the cap was hit, so a failed
-/// allocation is reported as a memory limit rather than as a bare trap.
-struct MemoryLimiter {
-    max_bytes: usize,
-    hit: bool,
+/// Caps what one instance may hold, all of its memories and tables
+/// together, and remembers which cap was hit, so a failed allocation is
+/// reported as a resource limit rather than as a bare trap.
+struct InstanceLimiter {
+    max_memory_bytes: usize,
+    max_table_elements: usize,
+    max_memories: usize,
+    max_tables: usize,
+    max_instances: usize,
+    /// Bytes of every memory of the instance, as allowed so far.
+    memory_bytes: usize,
+    /// Elements of every table of the instance, as allowed so far.
+    table_elements: usize,
+    /// The growth last allowed, taken back if the engine could not make it.
+    pending_memory: usize,
+    pending_table: usize,
+    hit: Option<ResourceHit>,
 }
 
-impl ResourceLimiter for MemoryLimiter {
+/// Which per-instance cap a call ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResourceHit {
+    Memory,
+    Table,
+}
+
+impl InstanceLimiter {
+    fn new(limits: &Limits) -> InstanceLimiter {
+        InstanceLimiter {
+            max_memory_bytes: limits.memory_bytes(),
+            max_table_elements: usize::try_from(limits.table_elements).unwrap_or(usize::MAX),
+            max_memories: limits.max_memories,
+            max_tables: limits.max_tables,
+            max_instances: limits.max_instances,
+            memory_bytes: 0,
+            table_elements: 0,
+            pending_memory: 0,
+            pending_table: 0,
+            hit: None,
+        }
+    }
+}
+
+impl ResourceLimiter for InstanceLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.max_bytes;
-        self.hit |= !allowed;
-        Ok(allowed)
+        let growth = desired.saturating_sub(current);
+        let total = self.memory_bytes.saturating_add(growth);
+        if total > self.max_memory_bytes {
+            self.hit = Some(ResourceHit::Memory);
+            return Ok(false);
+        }
+        self.memory_bytes = total;
+        self.pending_memory = growth;
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.memory_bytes -= std::mem::take(&mut self.pending_memory);
+        Ok(())
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        // Tables hold function references; a million is far beyond any rule.
-        Ok(desired <= 1_000_000)
+        let growth = desired.saturating_sub(current);
+        let total = self.table_elements.saturating_add(growth);
+        if total > self.max_table_elements {
+            self.hit = Some(ResourceHit::Table);
+            return Ok(false);
+        }
+        self.table_elements = total;
+        self.pending_table = growth;
+        Ok(true)
+    }
+
+    fn table_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.table_elements -= std::mem::take(&mut self.pending_table);
+        Ok(())
+    }
+
+    fn instances(&self) -> usize {
+        self.max_instances
+    }
+
+    fn tables(&self) -> usize {
+        self.max_tables
+    }
+
+    fn memories(&self) -> usize {
+        self.max_memories
     }
 }
 
@@ -756,6 +866,10 @@ pub enum CallError {
     DeadlineExceeded { limit_ms: u64 },
     #[error("tried to grow its memory past the limit of {limit_mib} MiB")]
     MemoryLimit { limit_mib: u64 },
+    #[error("tried to grow its tables past the limit of {limit} elements (all tables together)")]
+    TableLimit { limit: u64 },
+    #[error("tried to create more than {limit} {what}s (`max_{what}s`)")]
+    CountLimit { what: &'static str, limit: usize },
     #[error("overflowed its wasm stack of {limit_kib} KiB (recursion too deep)")]
     StackOverflow { limit_kib: u64 },
     #[error("trapped: {message}")]
@@ -796,7 +910,9 @@ impl CallError {
         match self {
             CallError::FuelExhausted { .. } => "fuel_exhausted",
             CallError::DeadlineExceeded { .. } => "deadline_exceeded",
-            CallError::MemoryLimit { .. } => "memory_limit",
+            CallError::MemoryLimit { .. }
+            | CallError::TableLimit { .. }
+            | CallError::CountLimit { .. } => "memory_limit",
             CallError::StackOverflow { .. } => "stack_overflow",
             CallError::Trap { .. } => "trap",
             CallError::OutputTooLarge { .. } | CallError::StateTooLarge { .. } => "invalid_output",
@@ -819,6 +935,12 @@ impl CallError {
             CallError::MemoryLimit { .. } => {
                 "raise `memory_mib` in the rule's [rule.limits], or make the rule hold less of the input".into()
             }
+            CallError::TableLimit { .. } => {
+                "raise `table_elements` in the rule's [rule.limits], or make the rule's tables smaller".into()
+            }
+            CallError::CountLimit { what, .. } => format!(
+                "raise `max_{what}s` in the rule's [rule.limits], or build the rule with fewer {what}s"
+            ),
             CallError::StackOverflow { .. } => {
                 "fix unbounded recursion in the rule, or raise `stack_kib` in the rule's [rule.limits]".into()
             }
@@ -863,10 +985,30 @@ fn classify_failure(
     limits: &Limits,
     bounds: CallBounds,
 ) -> CallError {
-    if store.data().limiter.hit {
-        return CallError::MemoryLimit {
-            limit_mib: limits.memory_mib,
-        };
+    match store.data().limiter.hit {
+        Some(ResourceHit::Memory) => {
+            return CallError::MemoryLimit {
+                limit_mib: limits.memory_mib,
+            };
+        }
+        Some(ResourceHit::Table) => {
+            return CallError::TableLimit {
+                limit: limits.table_elements,
+            };
+        }
+        None => {}
+    }
+    let message = format!("{e:#}");
+    // wasmtime refuses to create a memory, table or instance past the
+    // limiter's counts with an error of its own (not a trap).
+    for (what, limit) in [
+        ("memory", limits.max_memories),
+        ("table", limits.max_tables),
+        ("instance", limits.max_instances),
+    ] {
+        if message.contains(&format!("{what} count too high")) {
+            return CallError::CountLimit { what, limit };
+        }
     }
     if e.downcast_ref::<Interrupted>().is_some() {
         return CallError::Interrupted;
@@ -880,7 +1022,13 @@ fn classify_failure(
             limit_kib: limits.stack_kib,
         },
         Some(trap) => {
-            let panic = store.data().log.panic_message();
+            // A Rust panic prints its message, then aborts with `unreachable`;
+            // a message that looks like a panic before any other trap (or
+            // before the rule returned an error) is just something it printed.
+            let panic = match trap {
+                Trap::UnreachableCodeReached => store.data().log.panic_message(),
+                _ => None,
+            };
             let message = match &panic {
                 Some(p) => format!("{trap} (the rule panicked: {p})"),
                 None => trap.to_string(),
@@ -902,7 +1050,7 @@ fn classify_failure(
             }
             CallError::Trap {
                 code: None,
-                panic: store.data().log.panic_message(),
+                panic: None,
                 message,
             }
         }
@@ -956,6 +1104,50 @@ impl HostMonotonicClock for FrozenClock {
     fn now(&self) -> u64 {
         u64::try_from(self.0.as_nanos()).unwrap_or(u64::MAX)
     }
+}
+
+/// The `wasi:clocks/monotonic-clock` interface, as the host links it.
+const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
+
+/// Replaces WASI's timers with ones that are ready at once.
+///
+/// A rule's clocks are frozen at the run's time, and so are its timers:
+/// `subscribe-duration` and `subscribe-instant` return a pollable that is
+/// already ready, so a sleep or a poll with a timeout returns at once and
+/// never blocks the host on a real timer (which neither the deadline nor
+/// Ctrl-C could stop), and no real time leaks into a rule through how often
+/// a timer is not yet ready. Each call is a host call, paid for in fuel like
+/// any other, so a rule that sleeps in a loop runs out of fuel.
+fn link_timers(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let mut clock = linker.instance(MONOTONIC_CLOCK)?;
+    clock.func_wrap(
+        "subscribe-duration",
+        |mut store: StoreContextMut<'_, CallState>, (_duration,): (u64,)| {
+            Ok((ready_pollable(&mut store.data_mut().table)?,))
+        },
+    )?;
+    clock.func_wrap(
+        "subscribe-instant",
+        |mut store: StoreContextMut<'_, CallState>, (_when,): (u64,)| {
+            Ok((ready_pollable(&mut store.data_mut().table)?,))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// A timer of the frozen clock: it has always expired.
+struct Expired;
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for Expired {
+    async fn ready(&mut self) {}
+}
+
+fn ready_pollable(table: &mut ResourceTable) -> wasmtime::Result<Resource<DynPollable>> {
+    let timer = table.push(Expired)?;
+    wasmtime_wasi::p2::subscribe(table, timer)
 }
 
 /// Advances every engine's epoch every [`EPOCH_TICK`] until dropped.

@@ -39,6 +39,56 @@ pub fn guest(name: &str) -> PathBuf {
         .clone()
 }
 
+/// A hostile rule written in WebAssembly text (`tests/guests/wat/<name>.wat`),
+/// framed by `rule.wat` and wrapped into a `classifier-rule` component; the
+/// path of the component, built once per test process.
+pub fn wat_guest(name: &str) -> PathBuf {
+    static DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| tempfile::tempdir().unwrap());
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let path = DIR.path().join(format!("{name}.wasm"));
+    let mut built = BUILT.lock().unwrap();
+    if built.iter().any(|b| b == name) {
+        return path;
+    }
+    let dir = root().join("tests/guests/wat");
+    let attack = std::fs::read_to_string(dir.join(format!("{name}.wat"))).unwrap();
+    let (fields, body) = attack
+        .split_once(";; classify\n")
+        .unwrap_or_else(|| panic!("{name}.wat: no `;; classify` line"));
+    let id_len: String = (name.len() as u32)
+        .to_le_bytes()
+        .iter()
+        .map(|b| format!("\\{b:02x}"))
+        .collect();
+    let text = std::fs::read_to_string(dir.join("rule.wat"))
+        .unwrap()
+        .replace("@FIELDS@", fields)
+        .replace("@BODY@", body)
+        .replace("@IDLEN@", &id_len)
+        .replace("@ID@", name);
+    let mut module = wat::parse_str(&text).unwrap_or_else(|e| panic!("{name}.wat: {e}"));
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_dir(root().join("wit")).unwrap();
+    let world = resolve
+        .select_world(&[package], Some("classifier-rule"))
+        .unwrap();
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .unwrap();
+    let component = wit_component::ComponentEncoder::default()
+        .validate(true)
+        .module(&module)
+        .and_then(|e| e.encode())
+        .unwrap_or_else(|e| panic!("{name}.wat as a component: {e:#}"));
+    std::fs::write(&path, component).unwrap();
+    built.push(name.to_owned());
+    path
+}
+
 pub struct Output {
     pub status: i32,
     pub stdout: String,
