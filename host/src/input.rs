@@ -35,6 +35,12 @@ pub struct Series {
 /// input is copied to a temporary file) and rules read it window by window.
 pub const IN_MEMORY_LOG_BYTES: usize = 8 * 1024 * 1024;
 
+/// The largest JSON document augur reads (a snapshot, a job's `meta.json`):
+/// a bigger one is refused with an input error, before it is read whole.
+/// Real snapshots are kilobytes; the cap is there so that a stray file (or a
+/// link to a device) cannot take the run's memory.
+pub const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
+
 /// How much of a log's start is checked for the signs of a binary file or of
 /// UTF-16 text.
 const SNIFF_BYTES: usize = 8 * 1024;
@@ -118,7 +124,11 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Files under `path` (itself if a file), sorted, skipping hidden entries.
+/// Files under `path`, sorted, skipping hidden entries. Symbolic links
+/// inside the directory are not followed (a link to `.` would repeat every
+/// input, a link elsewhere would read what the directory does not hold):
+/// each is skipped with a warning. Anything that is neither a regular file
+/// nor a directory (a FIFO would block, a device never end) is an error.
 fn walk(
     path: &Path,
     keep: &dyn Fn(&Path) -> bool,
@@ -134,19 +144,101 @@ fn walk(
             ));
         }
     };
-    let mut children: Vec<PathBuf> = entries
+    let mut children: Vec<(PathBuf, io::Result<fs::FileType>)> = entries
         .filter_map(|e| e.ok())
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| e.path())
+        .map(|e| (e.path(), e.file_type()))
         .collect();
-    children.sort();
-    for child in children {
-        if child.is_dir() {
-            walk(&child, keep, out, problems);
-        } else if keep(&child) {
-            out.push(child);
+    children.sort_by(|a, b| a.0.cmp(&b.0));
+    for (child, file_type) in children {
+        match file_type {
+            Ok(t) if t.is_dir() => walk(&child, keep, out, problems),
+            Ok(t) if t.is_symlink() => {
+                if keep(&child) || is_dir(&child) {
+                    problems.push(Problem::warning(
+                        display(&child),
+                        "skipped: a symbolic link inside a directory is not followed; \
+                         name its target on the command line to read it",
+                    ));
+                }
+            }
+            Ok(t) if t.is_file() => {
+                if keep(&child) {
+                    out.push(child);
+                }
+            }
+            Ok(_) => {
+                if keep(&child) {
+                    problems.push(Problem::error(
+                        display(&child),
+                        "not a regular file (a FIFO, socket or device): not read",
+                    ));
+                }
+            }
+            Err(e) => problems.push(Problem::error(
+                display(&child),
+                format!("cannot read the directory entry: {e}"),
+            )),
         }
     }
+}
+
+fn is_dir(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// What a path named on the command line is (links followed).
+enum Named {
+    Dir,
+    /// A regular file.
+    File,
+    /// A pipe, `/dev/stdin`, process substitution or a terminal: read once,
+    /// from start to end, like `-`.
+    Stream,
+    Other(&'static str),
+    Missing,
+}
+
+fn named(path: &Path) -> Named {
+    use std::os::unix::fs::FileTypeExt as _;
+    match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Named::Missing,
+        Err(_) => Named::File, // opening it will say what is wrong
+        Ok(m) if m.is_dir() => Named::Dir,
+        Ok(m) if m.is_file() => Named::File,
+        Ok(m) if m.file_type().is_fifo() || m.file_type().is_char_device() => Named::Stream,
+        Ok(m) if m.file_type().is_block_device() => Named::Other("a block device"),
+        Ok(m) if m.file_type().is_socket() => Named::Other("a socket"),
+        Ok(_) => Named::Other("not a regular file"),
+    }
+}
+
+/// Reads a JSON document of at most [`MAX_JSON_BYTES`] from a regular file.
+fn read_json_file(path: &Path) -> Result<Vec<u8>, String> {
+    let file = fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file: a JSON document must be a file".into());
+    }
+    let too_big = |len: u64| {
+        format!(
+            "{len} bytes, over the {} MiB a JSON document may have; this is not a snapshot or job metadata",
+            MAX_JSON_BYTES >> 20
+        )
+    };
+    if meta.len() > MAX_JSON_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_JSON_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() as u64 > MAX_JSON_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// Reads snapshots from files and directories (every `*.json` below them)
@@ -155,17 +247,25 @@ fn walk(
 pub fn load_snapshots(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Series> {
     let mut files = Vec::new();
     for path in paths {
-        if path.is_dir() {
-            walk(
+        match named(path) {
+            Named::Dir => walk(
                 path,
                 &|p| p.extension().is_some_and(|e| e == "json"),
                 &mut files,
                 problems,
-            );
-        } else if path.exists() {
-            files.push(path.clone());
-        } else {
-            problems.push(Problem::error(display(path), "no such file or directory"));
+            ),
+            Named::File => files.push(path.clone()),
+            Named::Stream => problems.push(Problem::error(
+                display(path),
+                "a pipe or device: a snapshot must be a file (save it first)",
+            )),
+            Named::Other(what) => problems.push(Problem::error(
+                display(path),
+                format!("{what}: not a snapshot file or a directory of them"),
+            )),
+            Named::Missing => {
+                problems.push(Problem::error(display(path), "no such file or directory"))
+            }
         }
     }
 
@@ -191,8 +291,7 @@ pub fn load_snapshots(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Ser
 
 fn read_snapshot(file: &Path) -> Result<SnapshotInput, Problem> {
     let source = display(file);
-    let bytes = fs::read(file)
-        .map_err(|e| Problem::error(&source, format!("cannot read the file: {e}")))?;
+    let bytes = read_json_file(file).map_err(|m| Problem::error(&source, m))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Problem::error(
             &source,
@@ -248,19 +347,42 @@ pub fn load_jobs(
                     format!("cannot read standard input: {e}"),
                 )),
             }
-        } else if path.is_dir() {
-            let mut files = Vec::new();
-            walk(
-                path,
-                &|p| p.extension().is_none_or(|e| e != "json"),
-                &mut files,
-                problems,
-            );
-            jobs.extend(files.iter().filter_map(|f| read_job(f, problems)));
-        } else if path.exists() {
-            jobs.extend(read_job(path, problems));
-        } else {
-            problems.push(Problem::error(display(path), "no such file or directory"));
+            continue;
+        }
+        match named(path) {
+            Named::Dir => {
+                let mut files = Vec::new();
+                walk(
+                    path,
+                    &|p| p.extension().is_none_or(|e| e != "json"),
+                    &mut files,
+                    problems,
+                );
+                jobs.extend(files.iter().filter_map(|f| read_job(f, problems)));
+            }
+            Named::File => jobs.extend(read_job(path, problems)),
+            Named::Stream => {
+                // Read once, to the end: a pipe cannot be reopened for each
+                // rule, so a large one is copied to a temporary file.
+                let source = display(path);
+                let body = fs::File::open(path).and_then(|f| read_log(&source, f, None, problems));
+                match body {
+                    Ok(Some(body)) => jobs.push(JobInput {
+                        source,
+                        meta: None,
+                        body,
+                    }),
+                    Ok(None) => {}
+                    Err(e) => problems.push(Problem::error(source, format!("cannot read it: {e}"))),
+                }
+            }
+            Named::Other(what) => problems.push(Problem::error(
+                display(path),
+                format!("{what}: not a log file or a directory of them"),
+            )),
+            Named::Missing => {
+                problems.push(Problem::error(display(path), "no such file or directory"))
+            }
         }
     }
     jobs
@@ -280,7 +402,9 @@ fn read_job(file: &Path, problems: &mut Vec<Problem>) -> Option<JobInput> {
         }
     };
     let meta_path = file.with_file_name("meta.json");
-    let meta = if file.file_name().is_some_and(|n| n == "output.log") && meta_path.is_file() {
+    // Not followed if it is a link: like any file found in a directory.
+    let meta_is_file = fs::symlink_metadata(&meta_path).is_ok_and(|m| m.is_file());
+    let meta = if file.file_name().is_some_and(|n| n == "output.log") && meta_is_file {
         read_meta(&meta_path, problems)
     } else {
         None
@@ -404,12 +528,14 @@ fn decode_utf16(reader: impl Read, big_endian: bool) -> io::Result<LogBody> {
 
 fn read_meta(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
     let source = display(path);
-    let text = match fs::read_to_string(path) {
+    let text = match read_json_file(path).and_then(|bytes| {
+        String::from_utf8(bytes).map_err(|_| "not valid UTF-8 JSON".to_owned())
+    }) {
         Ok(t) => t,
-        Err(e) => {
+        Err(m) => {
             problems.push(Problem::error(
                 &source,
-                format!("cannot read the job's metadata: {e}; the job is read without it"),
+                format!("cannot read the job's metadata: {m}; the job is read without it"),
             ));
             return None;
         }

@@ -235,6 +235,9 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
         jobs,
         problems,
     };
+    if let Some(output) = &args.output {
+        refuse_output_over_input(output, &inputs)?;
+    }
 
     let options = RunOptions {
         timings: !args.no_timings,
@@ -274,6 +277,27 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(EXIT_FAILED_CLOSED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--output` must not replace a file the run reads.
+fn refuse_output_over_input(output: &std::path::Path, inputs: &Inputs) -> Result<(), String> {
+    let Ok(output) = std::fs::canonicalize(output) else {
+        return Ok(()); // not there yet: it is not an input
+    };
+    let sources = inputs
+        .jobs
+        .iter()
+        .map(|j| j.source.as_str())
+        .chain(inputs.series.iter().flat_map(|s| s.snapshots.iter().map(|x| x.source.as_str())));
+    for source in sources {
+        if std::fs::canonicalize(source).is_ok_and(|s| s == output) {
+            return Err(format!(
+                "--output {} is one of the inputs; write the report somewhere else",
+                escape(source)
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {

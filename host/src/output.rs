@@ -55,19 +55,43 @@ pub fn emit(rendered: &str, path: Option<&Path>) -> io::Result<()> {
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over
 /// `path`: readers see the old file or the new one, never half of one.
+///
+/// A `path` that is a symbolic link is written through: its target is
+/// replaced, the link stays. A file that exists keeps its permissions; a new
+/// one gets the usual `0666` less the umask.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
+            .or_else(|_| resolve_dangling_link(path))?,
+        _ => path.to_owned(),
+    };
+    let existing = std::fs::metadata(&target).ok().map(|m| m.permissions());
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let mut tmp = tempfile::Builder::new()
         .prefix(".augur-")
         .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)?;
+    if let Some(permissions) = existing {
+        tmp.as_file().set_permissions(permissions)?;
+    }
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// The file a link that points at nothing yet would create.
+fn resolve_dangling_link(path: &Path) -> io::Result<std::path::PathBuf> {
+    let target = std::fs::read_link(path)?;
+    Ok(match path.parent() {
+        Some(dir) if target.is_relative() => dir.join(target),
+        _ => target,
+    })
 }
 
 fn severity_style(s: Severity) -> Style {
@@ -263,6 +287,26 @@ mod tests {
             1,
             "no temporary file is left behind"
         );
+    }
+
+    #[test]
+    fn atomic_write_keeps_permissions_and_writes_through_links() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        std::fs::write(&real, b"old").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        write_atomically(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let fresh = dir.path().join("fresh.json");
+        write_atomically(&fresh, b"x").unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+        assert_ne!(mode, 0o600, "a new file is not private to its writer");
     }
 
     #[test]

@@ -331,6 +331,17 @@ impl Runner<'_> {
                 }
             };
             window_count += 1;
+            let last_window = windows.lines_exhausted();
+            if last_window {
+                self.report.warnings.push(WarningOut {
+                    rule: Some(rule.id.clone()),
+                    input: job.source.clone(),
+                    message: format!(
+                        "the log has more than {} lines; lines past that cannot be numbered and were not read",
+                        u32::MAX
+                    ),
+                });
+            }
             if window.lossy
                 && job.text().is_none()
                 && self.progress.lossy_warned.insert(job.source.clone())
@@ -367,6 +378,9 @@ impl Runner<'_> {
             } else {
                 let outcome = self.sandbox.classify(component, limits, &wit, config);
                 self.settle(index, &window_view, outcome)?;
+            }
+            if last_window {
+                break;
             }
         }
         if scanner {
@@ -585,7 +599,8 @@ enum InputView<'a> {
     },
     Series {
         repo: &'a str,
-        snapshots: &'a [SnapshotInput],
+        /// The series' snapshots by source: one lookup per piece of evidence.
+        by_source: HashMap<&'a str, &'a SnapshotInput>,
         /// Parsed documents by source, parsed when evidence first points in.
         documents: std::cell::RefCell<HashMap<String, Option<Value>>>,
     },
@@ -649,7 +664,11 @@ impl<'a> InputView<'a> {
     fn series(series: &'a Series) -> InputView<'a> {
         InputView::Series {
             repo: &series.repo,
-            snapshots: &series.snapshots,
+            by_source: series
+                .snapshots
+                .iter()
+                .map(|s| (s.source.as_str(), s))
+                .collect(),
             documents: Default::default(),
         }
     }
@@ -675,16 +694,13 @@ impl<'a> InputView<'a> {
                 if evidence.source != *source {
                     return Err(format!(
                         "evidence names source `{}`, but the rule was given `{source}`",
-                        evidence.source
+                        quote(&evidence.source)
                     ));
-                }
-                if evidence.locator.is_empty() {
-                    return Ok(());
                 }
                 let (first, last) = parse_lines(&evidence.locator).ok_or_else(|| {
                     format!(
                         "evidence locator `{}` is not `L<n>` or `L<n>-L<m>`",
-                        evidence.locator
+                        quote(&evidence.locator)
                     )
                 })?;
                 let (count, start) = (*lines, *first_line);
@@ -692,20 +708,20 @@ impl<'a> InputView<'a> {
                 if first < start || last > end || first > last {
                     return Err(format!(
                         "evidence points at {}, but `{source}` has lines {start} to {end} ({count} lines)",
-                        evidence.locator
+                        quote(&evidence.locator)
                     ));
                 }
                 Ok(())
             }
             InputView::Series {
-                snapshots,
+                by_source,
                 documents,
                 ..
             } => {
-                let Some(snapshot) = snapshots.iter().find(|s| s.source == evidence.source) else {
+                let Some(snapshot) = by_source.get(evidence.source.as_str()) else {
                     return Err(format!(
                         "evidence names source `{}`, which is not a snapshot of this series",
-                        evidence.source
+                        quote(&evidence.source)
                     ));
                 };
                 if evidence.locator.is_empty() {
@@ -714,7 +730,7 @@ impl<'a> InputView<'a> {
                 if !evidence.locator.starts_with('/') {
                     return Err(format!(
                         "evidence locator `{}` is not a JSON pointer",
-                        evidence.locator
+                        quote(&evidence.locator)
                     ));
                 }
                 let mut documents = documents.borrow_mut();
@@ -725,7 +741,8 @@ impl<'a> InputView<'a> {
                     Some(_) => Ok(()),
                     None => Err(format!(
                         "evidence points at `{}`, which does not exist in `{}`",
-                        evidence.locator, snapshot.source
+                        quote(&evidence.locator),
+                        snapshot.source
                     )),
                 }
             }
@@ -736,7 +753,8 @@ impl<'a> InputView<'a> {
                     Err(format!(
                         "evidence `{}` at `{}` is not evidence of any finding it was given \
                          (a correlator may only cite its findings' evidence)",
-                        evidence.source, evidence.locator
+                        quote(&evidence.source),
+                        quote(&evidence.locator)
                     ))
                 }
             }
@@ -744,13 +762,28 @@ impl<'a> InputView<'a> {
     }
 }
 
-/// `L12` → (12, 12); `L12-L14` → (12, 14).
+/// `L12` → (12, 12); `L12-L14` → (12, 14). Numbers are plain decimal
+/// (no sign, no leading zero), from 1.
 fn parse_lines(locator: &str) -> Option<(u64, u64)> {
-    let one = |s: &str| s.strip_prefix('L')?.parse::<u64>().ok();
+    let one = |s: &str| {
+        let digits = s.strip_prefix('L')?;
+        let plain = digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+            && !digits.is_empty();
+        plain.then(|| digits.parse::<u64>().ok()).flatten()
+    };
     match locator.split_once('-') {
         Some((a, b)) => Some((one(a)?, one(b)?)),
         None => one(locator).map(|n| (n, n)),
     }
+}
+
+/// Rule-given text quoted in a host message, cut to a readable length so
+/// that no message grows with what the rule returned.
+fn quote(text: &str) -> String {
+    let mut text = text.to_owned();
+    cut(&mut text, 200, &mut 0);
+    text
 }
 
 /// Lines in `text`: a last line without a newline counts.
@@ -866,6 +899,9 @@ mod tests {
         assert_eq!(parse_lines("4"), None);
         assert_eq!(parse_lines("L4-9"), None);
         assert_eq!(parse_lines("/signals/lint"), None);
+        for bad in ["", "L", "L+5", "L05", "L0", "L-1", "L 5", "L5-", "L5-L+6", "L١"] {
+            assert_eq!(parse_lines(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

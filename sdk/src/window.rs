@@ -67,26 +67,28 @@ impl<R: Read> Windows<R> {
     /// The line number one past the last line of the log, once every window
     /// has been read (the `first_line` a job's `finish` is given).
     pub fn end_line(&self) -> u32 {
-        self.next_line + u32::from(self.mid_line)
+        self.next_line.saturating_add(u32::from(self.mid_line))
+    }
+
+    /// Whether line numbers ran out: the log has more lines than a `u32`
+    /// counts (4,294,967,295), and the lines past that cannot be named.
+    /// A reader should stop after the window that saturated them.
+    pub fn lines_exhausted(&self) -> bool {
+        self.end_line() == u32::MAX
     }
 
     /// The next window, `None` after the last; an error only when reading
     /// fails.
     pub fn next_window(&mut self) -> io::Result<Option<LogWindow>> {
+        // Read up to a window, growing the buffer with what arrives (a small
+        // log never costs a window-sized buffer).
         while !self.eof && self.pending.len() < self.window_bytes {
-            let start = self.pending.len();
-            self.pending.resize(self.window_bytes, 0);
-            match self.reader.read(&mut self.pending[start..]) {
-                Ok(0) => {
-                    self.pending.truncate(start);
-                    self.eof = true;
-                }
-                Ok(n) => self.pending.truncate(start + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.pending.truncate(start),
-                Err(e) => {
-                    self.pending.truncate(start);
-                    return Err(e);
-                }
+            let want = (self.window_bytes - self.pending.len()) as u64;
+            let read = (&mut self.reader)
+                .take(want)
+                .read_to_end(&mut self.pending)?;
+            if (read as u64) < want {
+                self.eof = true;
             }
         }
         if self.pending.is_empty() {
@@ -107,7 +109,8 @@ impl<R: Read> Windows<R> {
 
         let (overlap_bytes, overlap_count) = std::mem::take(&mut self.overlap);
         let first_line = self.next_line - overlap_count;
-        let newlines = body.iter().filter(|&&b| b == b'\n').count() as u32;
+        let newlines = body.iter().filter(|&&b| b == b'\n').count();
+        let newlines = u32::try_from(newlines).unwrap_or(u32::MAX);
         self.next_line = self.next_line.saturating_add(newlines);
         self.mid_line = !ends_line;
 
@@ -344,6 +347,23 @@ mod tests {
         assert_eq!(lines[0], (2, "two".to_owned()));
         assert_eq!(lines[1], (3, "three".to_owned()));
         assert_eq!(lines[2].1.chars().count(), crate::EXCERPT_CHARS + 1);
+    }
+
+    #[test]
+    fn line_numbers_saturate_instead_of_overflowing() {
+        let mut w = Windows::new(&b"a\nb\nc"[..], 1024, 0);
+        w.next_line = u32::MAX - 1;
+        let window = w.next_window().unwrap().unwrap();
+        assert_eq!(window.first_line, u32::MAX - 1);
+        assert_eq!(w.end_line(), u32::MAX);
+        assert!(w.lines_exhausted());
+    }
+
+    #[test]
+    fn a_small_log_gets_a_small_buffer() {
+        let mut w = Windows::new(&b"one line\n"[..], 8 << 20, 4);
+        w.next_window().unwrap().unwrap();
+        assert!(w.pending.capacity() < 1 << 20, "{}", w.pending.capacity());
     }
 
     #[test]
