@@ -37,9 +37,12 @@ pub fn check_id(id: &str) -> Result<(), String> {
         ));
     }
     let well_formed = id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id
-            .split('-')
-            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        && id.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
     if !well_formed {
         return Err(format!(
             "the id {} is not kebab-case: lowercase letters and digits in words joined by single hyphens, \
@@ -64,9 +67,9 @@ pub fn check_kind(kind: &str) -> Result<(), String> {
     let well_formed = parts.len() >= 2
         && parts.iter().all(|part| {
             !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.'))
+                && part.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.')
+                })
         });
     if !well_formed {
         return Err(format!(
@@ -188,7 +191,16 @@ mod tests {
         ] {
             assert_eq!(check_kind(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "nofamily", "/name", "family/", "a//b", "A/b", "a/b c", "a/\x1b[31m"] {
+        for bad in [
+            "",
+            "nofamily",
+            "/name",
+            "family/",
+            "a//b",
+            "A/b",
+            "a/b c",
+            "a/\x1b[31m",
+        ] {
             assert!(check_kind(bad).is_err(), "{bad:?}");
         }
         let message = check_kind("a/\x1b[2J").unwrap_err();
@@ -211,7 +223,9 @@ mod tests {
             check_info(&info).unwrap_err()
         };
         assert!(bad(|i| i.version = "1.0 beta".into()).contains("version"));
-        assert!(bad(|i| i.description = "d".repeat(MAX_DESCRIPTION_BYTES + 1)).contains("description"));
+        assert!(
+            bad(|i| i.description = "d".repeat(MAX_DESCRIPTION_BYTES + 1)).contains("description")
+        );
         assert!(bad(|i| i.kinds.clear()).contains("no kinds"));
         assert!(bad(|i| i.kinds = vec!["a/b".into(); MAX_KINDS + 1]).contains("kinds"));
         assert!(bad(|i| i.config_schema = "[1]".into()).contains("schema"));

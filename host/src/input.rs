@@ -215,7 +215,14 @@ fn named(path: &Path) -> Named {
 
 /// Reads a JSON document of at most [`MAX_JSON_BYTES`] from a regular file.
 fn read_json_file(path: &Path) -> Result<Vec<u8>, String> {
-    let file = fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // Opened without blocking (a FIFO would wait for a writer); what it is,
+    // is checked on the open file.
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot read the file: {e}"))?;
     let meta = file
         .metadata()
         .map_err(|e| format!("cannot read the file: {e}"))?;
@@ -528,9 +535,9 @@ fn decode_utf16(reader: impl Read, big_endian: bool) -> io::Result<LogBody> {
 
 fn read_meta(path: &Path, problems: &mut Vec<Problem>) -> Option<String> {
     let source = display(path);
-    let text = match read_json_file(path).and_then(|bytes| {
-        String::from_utf8(bytes).map_err(|_| "not valid UTF-8 JSON".to_owned())
-    }) {
+    let text = match read_json_file(path)
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|_| "not valid UTF-8 JSON".to_owned()))
+    {
         Ok(t) => t,
         Err(m) => {
             problems.push(Problem::error(

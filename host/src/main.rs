@@ -284,11 +284,12 @@ fn refuse_output_over_input(output: &std::path::Path, inputs: &Inputs) -> Result
     let Ok(output) = std::fs::canonicalize(output) else {
         return Ok(()); // not there yet: it is not an input
     };
-    let sources = inputs
-        .jobs
-        .iter()
-        .map(|j| j.source.as_str())
-        .chain(inputs.series.iter().flat_map(|s| s.snapshots.iter().map(|x| x.source.as_str())));
+    let sources = inputs.jobs.iter().map(|j| j.source.as_str()).chain(
+        inputs
+            .series
+            .iter()
+            .flat_map(|s| s.snapshots.iter().map(|x| x.source.as_str())),
+    );
     for source in sources {
         if std::fs::canonicalize(source).is_ok_and(|s| s == output) {
             return Err(format!(
@@ -436,11 +437,7 @@ fn rules_text(rules: &[Value], pack: &Pack) -> String {
             runs_on.join(" and "),
             escape(r["origin"].as_str().unwrap_or(""))
         );
-        let _ = writeln!(
-            out,
-            "  {}",
-            escape(r["description"].as_str().unwrap_or(""))
-        );
+        let _ = writeln!(out, "  {}", escape(r["description"].as_str().unwrap_or("")));
         let kinds: Vec<&str> = r["kinds"]
             .as_array()
             .into_iter()

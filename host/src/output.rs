@@ -62,8 +62,9 @@ pub fn emit(rendered: &str, path: Option<&Path>) -> io::Result<()> {
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     let target = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
-            .or_else(|_| resolve_dangling_link(path))?,
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(path).or_else(|_| resolve_dangling_link(path))?
+        }
         _ => path.to_owned(),
     };
     let existing = std::fs::metadata(&target).ok().map(|m| m.permissions());
@@ -299,7 +300,12 @@ mod tests {
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink("real.json", &link).unwrap();
         write_atomically(&link, b"new").unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(std::fs::read(&real).unwrap(), b"new");
         let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);

@@ -430,8 +430,14 @@ fn load_entry(
 /// Reads a component file: a regular file (a FIFO or a device would block or
 /// never end) of at most `max_bytes`.
 fn read_component(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let file = fs::File::open(path).map_err(|e| format!("cannot read the component: {e}"))?;
+    use std::{io::Read as _, os::unix::fs::OpenOptionsExt as _};
+    // Opened without blocking: opening a FIFO for reading would wait for a
+    // writer that never comes. What it is, is checked on the open file.
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot read the component: {e}"))?;
     let meta = file
         .metadata()
         .map_err(|e| format!("cannot read the component: {e}"))?;

@@ -899,7 +899,9 @@ mod tests {
         assert_eq!(parse_lines("4"), None);
         assert_eq!(parse_lines("L4-9"), None);
         assert_eq!(parse_lines("/signals/lint"), None);
-        for bad in ["", "L", "L+5", "L05", "L0", "L-1", "L 5", "L5-", "L5-L+6", "L١"] {
+        for bad in [
+            "", "L", "L+5", "L05", "L0", "L-1", "L 5", "L5-", "L5-L+6", "L١",
+        ] {
             assert_eq!(parse_lines(bad), None, "{bad:?}");
         }
     }
@@ -940,7 +942,10 @@ mod tests {
         };
         assert!(view.check_evidence(&at("L1")).is_ok());
         assert!(view.check_evidence(&at("L2-L3")).is_ok());
-        assert!(view.check_evidence(&at("")).is_ok());
+        // A job's evidence names lines: an empty locator points at nothing.
+        assert!(view.check_evidence(&at("")).is_err());
+        assert!(view.check_evidence(&at("L+2")).is_err());
+        assert!(view.check_evidence(&at("L02")).is_err());
         let err = view.check_evidence(&at("L10000")).unwrap_err();
         assert!(err.contains("lines 1 to 3"), "{err}");
         assert!(view.check_evidence(&at("L0")).is_err());

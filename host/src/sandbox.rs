@@ -218,7 +218,9 @@ impl Sandbox {
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(LoadError::Engine("the compile thread ended without a result".into()));
+                    return Err(LoadError::Engine(
+                        "the compile thread ended without a result".into(),
+                    ));
                 }
             }
         }
@@ -868,8 +870,12 @@ pub enum CallError {
     MemoryLimit { limit_mib: u64 },
     #[error("tried to grow its tables past the limit of {limit} elements (all tables together)")]
     TableLimit { limit: u64 },
-    #[error("tried to create more than {limit} {what}s (`max_{what}s`)")]
-    CountLimit { what: &'static str, limit: usize },
+    #[error("tried to create more than {limit} {what} (`{field}`)")]
+    CountLimit {
+        what: &'static str,
+        field: &'static str,
+        limit: usize,
+    },
     #[error("overflowed its wasm stack of {limit_kib} KiB (recursion too deep)")]
     StackOverflow { limit_kib: u64 },
     #[error("trapped: {message}")]
@@ -938,8 +944,8 @@ impl CallError {
             CallError::TableLimit { .. } => {
                 "raise `table_elements` in the rule's [rule.limits], or make the rule's tables smaller".into()
             }
-            CallError::CountLimit { what, .. } => format!(
-                "raise `max_{what}s` in the rule's [rule.limits], or build the rule with fewer {what}s"
+            CallError::CountLimit { what, field, .. } => format!(
+                "raise `{field}` in the rule's [rule.limits], or build the rule with fewer {what}"
             ),
             CallError::StackOverflow { .. } => {
                 "fix unbounded recursion in the rule, or raise `stack_kib` in the rule's [rule.limits]".into()
@@ -1001,13 +1007,18 @@ fn classify_failure(
     let message = format!("{e:#}");
     // wasmtime refuses to create a memory, table or instance past the
     // limiter's counts with an error of its own (not a trap).
-    for (what, limit) in [
-        ("memory", limits.max_memories),
-        ("table", limits.max_tables),
-        ("instance", limits.max_instances),
+    for (counted, what, field, limit) in [
+        ("memory", "memories", "max_memories", limits.max_memories),
+        ("table", "tables", "max_tables", limits.max_tables),
+        (
+            "instance",
+            "instances",
+            "max_instances",
+            limits.max_instances,
+        ),
     ] {
-        if message.contains(&format!("{what} count too high")) {
-            return CallError::CountLimit { what, limit };
+        if message.contains(&format!("{counted} count too high")) {
+            return CallError::CountLimit { what, field, limit };
         }
     }
     if e.downcast_ref::<Interrupted>().is_some() {

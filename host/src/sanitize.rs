@@ -78,7 +78,8 @@ mod tests {
 
     #[test]
     fn escape_sequences_and_controls_are_shown_not_interpreted() {
-        let hostile = "\x1b]0;pwned\x07\x1b[2J\x1b]52;c;ZXZpbA==\x07\u{9b}31m\rFORGED\u{202e}gnp.exe\x7f";
+        let hostile =
+            "\x1b]0;pwned\x07\x1b[2J\x1b]52;c;ZXZpbA==\x07\u{9b}31m\rFORGED\u{202e}gnp.exe\x7f";
         let shown = escape(hostile);
         assert_eq!(
             shown,
@@ -95,7 +96,10 @@ mod tests {
 
     #[test]
     fn bidi_and_invisible_characters_are_escaped() {
-        for c in ['\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{61c}', '\u{2028}', '\u{feff}'] {
+        for c in [
+            '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{61c}', '\u{2028}',
+            '\u{feff}',
+        ] {
             assert_eq!(escape(&c.to_string()), format!("\\u{{{:x}}}", c as u32));
         }
     }

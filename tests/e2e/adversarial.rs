@@ -13,12 +13,13 @@ use std::{
 use serde_json::Value;
 
 use crate::util::{
-    BUILTIN_RULES, augur, augur_bin, augur_measured, finding_keys, guest, root, s, write_pack,
+    BUILTIN_RULES, augur, augur_bin, augur_measured, finding_keys, guest, root, s, wat_guest,
+    write_pack,
 };
 
 /// Snapshots for the deriver, one log for the classifiers: every attack is a
 /// classifier, so it runs once.
-const INPUTS: [&str; 4] = [
+pub(crate) const INPUTS: [&str; 4] = [
     "--snapshots",
     "examples/snapshots",
     "--jobs",
@@ -27,7 +28,7 @@ const INPUTS: [&str; 4] = [
 
 /// What the two built-in rules of [`BUILTIN_RULES`] find on [`INPUTS`] with no
 /// hostile rule around.
-static BASELINE: LazyLock<Vec<(String, String, String)>> = LazyLock::new(|| {
+pub(crate) static BASELINE: LazyLock<Vec<(String, String, String)>> = LazyLock::new(|| {
     let (_dir, path) = pack("");
     let mut args = vec!["run", "--pack", path.to_str().unwrap(), "--format", "json"];
     args.extend(INPUTS);
@@ -43,25 +44,25 @@ static BASELINE: LazyLock<Vec<(String, String, String)>> = LazyLock::new(|| {
 
 /// A manifest of the two built-in rules and `rules` (TOML), written to a
 /// fresh directory.
-fn pack(rules: &str) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn pack(rules: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = write_pack(dir.path(), &format!("{BUILTIN_RULES}{rules}"));
     (dir, path)
 }
 
 /// TOML for one rule from a test guest, with extra lines (config, limits).
-fn guest_rule(name: &str, extra: &str) -> String {
+pub(crate) fn guest_rule(name: &str, extra: &str) -> String {
     format!("[[rule]]\npath = {:?}\n{extra}\n", guest(name))
 }
 
-struct Run {
-    status: i32,
-    report: Value,
-    stderr: String,
+pub(crate) struct Run {
+    pub status: i32,
+    pub report: Value,
+    pub stderr: String,
 }
 
 impl Run {
-    fn errors_of(&self, rule: &str) -> Vec<&Value> {
+    pub fn errors_of(&self, rule: &str) -> Vec<&Value> {
         self.report["errors"]
             .as_array()
             .unwrap()
@@ -71,7 +72,7 @@ impl Run {
     }
 
     /// The only error of `rule`, asserted to be of `class`.
-    fn error(&self, rule: &str, class: &str) -> &Value {
+    pub fn error(&self, rule: &str, class: &str) -> &Value {
         let errors = self.errors_of(rule);
         assert_eq!(
             errors.len(),
@@ -84,7 +85,7 @@ impl Run {
         errors[0]
     }
 
-    fn findings_of(&self, rule: &str) -> Vec<&Value> {
+    pub fn findings_of(&self, rule: &str) -> Vec<&Value> {
         self.report["findings"]
             .as_array()
             .unwrap()
@@ -93,7 +94,7 @@ impl Run {
             .collect()
     }
 
-    fn log_of(&self, rule: &str) -> &Value {
+    pub fn log_of(&self, rule: &str) -> &Value {
         self.report["logs"]
             .as_array()
             .unwrap()
@@ -102,7 +103,7 @@ impl Run {
             .expect("a log")
     }
 
-    fn warnings_of(&self, rule: &str) -> Vec<String> {
+    pub fn warnings_of(&self, rule: &str) -> Vec<String> {
         self.report["warnings"]
             .as_array()
             .unwrap()
@@ -113,7 +114,7 @@ impl Run {
     }
 
     /// The built-in rules reported exactly what they report alone.
-    fn assert_builtins_intact(&self) {
+    pub fn assert_builtins_intact(&self) {
         let builtin: Vec<_> = finding_keys(&self.report)
             .into_iter()
             .filter(|(rule, _, _)| rule == "quality-trend" || rule == "api-errors")
@@ -122,7 +123,7 @@ impl Run {
     }
 }
 
-fn run_pack(rules: &str, extra_args: &[&str]) -> Run {
+pub(crate) fn run_pack(rules: &str, extra_args: &[&str]) -> Run {
     let (_dir, path) = pack(rules);
     let mut args = vec![
         "run",
@@ -144,7 +145,7 @@ fn run_pack(rules: &str, extra_args: &[&str]) -> Run {
 
 /// Runs the built-ins plus one guest, asserting a clean exit and intact
 /// built-in findings.
-fn attack(name: &str, extra: &str) -> Run {
+pub(crate) fn attack(name: &str, extra: &str) -> Run {
     let run = run_pack(&guest_rule(name, extra), &[]);
     assert_eq!(
         run.status, 0,
@@ -485,11 +486,28 @@ fn a_pack_of_every_attack_runs_to_the_end_within_512_mb() {
         ("panicker", "trap"),
         ("unreachable", "trap"),
         ("bad-evidence", "invalid_output"),
+        ("sleeper", "fuel_exhausted"),
+    ];
+    let wat_attacks = [
+        ("many-memories", "memory_limit"),
+        ("many-tables", "memory_limit"),
+        ("fill-loop", "fuel_exhausted"),
     ];
     let mut manifest = String::from(BUILTIN_RULES);
     for (name, _) in attacks {
         manifest.push_str(&guest_rule(name, ""));
     }
+    for (name, _) in wat_attacks {
+        manifest.push_str(&format!("[[rule]]\npath = {:?}\n\n", wat_guest(name)));
+    }
+    // Probes and impostors: no error of their own, or refused at load.
+    manifest.push_str(&guest_rule("timer-poller", ""));
+    manifest.push_str(&guest_rule("hostile-text", ""));
+    manifest.push_str(&guest_rule("impostor", ""));
+    manifest.push_str(&format!(
+        "[[rule]]\npath = {:?}\n\n",
+        wat_guest("memory-count")
+    ));
     manifest.push_str(&guest_rule("sandbox-probe", ""));
     for (file, _) in &broken {
         manifest.push_str(&format!("[[rule]]\npath = \"{file}\"\n\n"));
@@ -518,14 +536,21 @@ fn a_pack_of_every_attack_runs_to_the_end_within_512_mb() {
         let calls = if name == "looper" { 3 } else { 1 };
         assert_eq!(classes, vec![class; calls], "{name}");
     }
+    for (name, class) in wat_attacks {
+        let classes: Vec<String> = run.errors_of(name).iter().map(|e| s(&e["class"])).collect();
+        assert_eq!(classes, vec![class], "{name}");
+    }
     assert!(run.errors_of("sandbox-probe").is_empty());
+    assert!(run.errors_of("timer-poller").is_empty());
+    assert!(run.errors_of("hostile-text").is_empty());
     let load_errors = run.report["errors"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| e["class"] == "load_error")
         .count();
-    assert_eq!(load_errors, broken.len());
+    // The broken files, the impostor, and the rule with too many memories.
+    assert_eq!(load_errors, broken.len() + 2);
     assert_eq!(run.status, 0);
     assert!(peak_kib < 512 * 1024, "peak memory {peak_kib} KiB");
 }
@@ -539,13 +564,29 @@ fn start_long_run(
     std::thread::JoinHandle<String>,
     tempfile::TempDir,
 ) {
+    start_long_call(
+        "looper",
+        "[rule.limits]\nfuel = 18_000_000_000_000_000_000\nwall_time_ms = 60_000",
+        extra_args,
+    )
+}
+
+/// Starts a run of api-errors and the guest `name` (with `extra` TOML for its
+/// entry) over the example jobs, and returns once the guest's first call has
+/// started (its debug log line has been read).
+pub(crate) fn start_long_call(
+    name: &str,
+    extra: &str,
+    extra_args: &[&str],
+) -> (
+    std::process::Child,
+    std::thread::JoinHandle<String>,
+    tempfile::TempDir,
+) {
     let dir = tempfile::tempdir().unwrap();
     let manifest = format!(
         "[[rule]]\nbuiltin = \"api-errors\"\n\n{}",
-        guest_rule(
-            "looper",
-            "[rule.limits]\nfuel = 18_000_000_000_000_000_000\nwall_time_ms = 60_000"
-        )
+        guest_rule(name, extra)
     );
     let path = write_pack(dir.path(), &manifest);
     let mut child = Command::new(augur_bin())
@@ -572,9 +613,9 @@ fn start_long_run(
         line.clear();
         assert!(
             stderr.read_line(&mut line).unwrap() > 0,
-            "augur ended before the looper ran"
+            "augur ended before {name} ran"
         );
-        if line.contains("calling the rule") && line.contains("rule=looper") {
+        if line.contains("calling the rule") && line.contains(&format!("rule={name}")) {
             break;
         }
     }
@@ -586,7 +627,7 @@ fn start_long_run(
     (child, rest, dir)
 }
 
-fn signal(child: &std::process::Child, signal: libc::c_int) {
+pub(crate) fn signal(child: &std::process::Child, signal: libc::c_int) {
     // SAFETY: sending a signal to a child we spawned and have not reaped.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
 }

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod cli;
+mod escapes;
 mod eval;
 mod fixtures;
 mod sandbox;

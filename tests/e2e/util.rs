@@ -46,7 +46,7 @@ pub fn wat_guest(name: &str) -> PathBuf {
     static DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| tempfile::tempdir().unwrap());
     static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let path = DIR.path().join(format!("{name}.wasm"));
-    let mut built = BUILT.lock().unwrap();
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if built.iter().any(|b| b == name) {
         return path;
     }
@@ -55,11 +55,10 @@ pub fn wat_guest(name: &str) -> PathBuf {
     let (fields, body) = attack
         .split_once(";; classify\n")
         .unwrap_or_else(|| panic!("{name}.wat: no `;; classify` line"));
-    let id_len: String = (name.len() as u32)
-        .to_le_bytes()
-        .iter()
-        .map(|b| format!("\\{b:02x}"))
-        .collect();
+    // The id's length: the low byte of a little-endian u32 (rule.wat has
+    // the other three).
+    assert!(name.len() < 256);
+    let id_len = format!("\\{:02x}", name.len());
     let text = std::fs::read_to_string(dir.join("rule.wat"))
         .unwrap()
         .replace("@FIELDS@", fields)

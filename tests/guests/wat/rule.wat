@@ -1,18 +1,19 @@
-;; The frame of a classifier written by hand: `@FIELDS@` and `@BODY@` are
-;; filled in from one of this folder's attack files, `@ID@` with its name.
+;; The frame of a classifier written by hand: the module fields and the body
+;; of `classify` come from one of this folder's attack files (the markers
+;; below), the rule's id from the file's name.
 (module
   (memory $main (export "memory") 1)
   ;; rule-info: five (pointer, length) pairs.
-  (data $main (i32.const 1024) "\00\08\00\00@IDLEN@\00\00\00\80\08\00\00\05\00\00\00\a0\08\00\00\0e\00\00\00\c0\08\00\00\01\00\00\00\e0\08\00\00\02\00\00\00")
-  (data $main (i32.const 2048) "@ID@")
-  (data $main (i32.const 2176) "0.0.1")
-  (data $main (i32.const 2208) "a hostile rule")
+  (data (memory $main) (i32.const 1024) "\00\08\00\00@IDLEN@\00\00\00\80\08\00\00\05\00\00\00\a0\08\00\00\0e\00\00\00\c0\08\00\00\01\00\00\00\e0\08\00\00\02\00\00\00")
+  (data (memory $main) (i32.const 2048) "@ID@")
+  (data (memory $main) (i32.const 2176) "0.0.1")
+  (data (memory $main) (i32.const 2208) "a hostile rule")
   ;; kinds: one string, "attack/never".
-  (data $main (i32.const 2240) "\00\09\00\00\0c\00\00\00")
-  (data $main (i32.const 2304) "attack/never")
-  (data $main (i32.const 2272) "{}")
+  (data (memory $main) (i32.const 2240) "\00\09\00\00\0c\00\00\00")
+  (data (memory $main) (i32.const 2304) "attack/never")
+  (data (memory $main) (i32.const 2272) "{}")
   ;; The result of classify: ok, an empty list.
-  (data $main (i32.const 1280) "\00\00\00\00\08\00\00\00\00\00\00\00")
+  (data (memory $main) (i32.const 1280) "\00\00\00\00\08\00\00\00\00\00\00\00")
   (global $next (mut i32) (i32.const 4096))
   @FIELDS@
   ;; A bump allocator over the first memory: enough for the host to hand
