@@ -423,7 +423,7 @@ fn read_job(file: &Path, problems: &mut Vec<Problem>) -> Option<JobInput> {
 /// from standard input, copied to a temporary file). A log that starts with a
 /// UTF-16 byte order mark is decoded to UTF-8; one with NUL bytes near its
 /// start is not text, and is refused (`Ok(None)`, with an error saying so).
-fn read_log(
+pub(crate) fn read_log(
     source: &str,
     mut reader: impl Read,
     on_disk: Option<&Path>,

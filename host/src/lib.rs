@@ -11,6 +11,8 @@
 pub mod builtin;
 pub mod contract;
 pub mod eval;
+#[cfg(test)]
+mod fuzz;
 pub mod identity;
 pub mod input;
 pub mod limits;

@@ -148,12 +148,12 @@ pub struct Pack {
 }
 
 /// One entry of a pack before loading.
-struct Entry {
+pub(crate) struct Entry {
     origin: Origin,
     sha256: Option<String>,
     id: Option<String>,
     config: String,
-    limits: Limits,
+    pub(crate) limits: Limits,
     on_error: FailurePolicy,
 }
 
@@ -219,49 +219,7 @@ impl Pack {
             path: shown.clone(),
             message: e.to_string(),
         })?;
-        let manifest: Manifest = toml::from_str(&text).map_err(|e| PackError::Manifest {
-            path: shown.clone(),
-            message: e.to_string(),
-        })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        let pack_limits = Limits::default().with(&manifest.limits);
-        pack_limits.validate().map_err(|m| PackError::Manifest {
-            path: shown.clone(),
-            message: format!("[limits]: {m}"),
-        })?;
-        let mut entries = Vec::new();
-        for (i, rule) in manifest.rules.into_iter().enumerate() {
-            let n = i + 1;
-            let origin = match (rule.builtin, rule.path) {
-                (Some(name), None) => Origin::Builtin(name),
-                (None, Some(p)) => Origin::File(base.join(p)),
-                _ => {
-                    return Err(PackError::Manifest {
-                        path: shown,
-                        message: format!(
-                            "rule #{n}: give exactly one of `builtin = \"<name>\"` or `path = \"<file.wasm>\"`"
-                        ),
-                    });
-                }
-            };
-            let config = serde_json::to_string(&rule.config).map_err(|e| PackError::Manifest {
-                path: shown.clone(),
-                message: format!("rule #{n}: config cannot be passed to the rule as JSON: {e}"),
-            })?;
-            let limits = pack_limits.with(&rule.limits);
-            limits.validate().map_err(|m| PackError::Manifest {
-                path: shown.clone(),
-                message: format!("rule #{n}: [rule.limits]: {m}"),
-            })?;
-            entries.push(Entry {
-                origin,
-                sha256: rule.sha256,
-                id: rule.id,
-                config,
-                limits,
-                on_error: rule.on_error.unwrap_or(manifest.on_error),
-            });
-        }
+        let entries = parse_manifest(path, &text)?;
         Ok(Pack::from_entries(sandbox, shown, entries))
     }
 
@@ -341,6 +299,56 @@ impl Pack {
         }
         pack
     }
+}
+
+/// The entries of a manifest (`path` is where it was read, for messages and
+/// relative component paths): checked, not yet loaded.
+pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, PackError> {
+    let shown = path.display().to_string();
+    let manifest: Manifest = toml::from_str(&text).map_err(|e| PackError::Manifest {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let pack_limits = Limits::default().with(&manifest.limits);
+    pack_limits.validate().map_err(|m| PackError::Manifest {
+        path: shown.clone(),
+        message: format!("[limits]: {m}"),
+    })?;
+    let mut entries = Vec::new();
+    for (i, rule) in manifest.rules.into_iter().enumerate() {
+        let n = i + 1;
+        let origin = match (rule.builtin, rule.path) {
+            (Some(name), None) => Origin::Builtin(name),
+            (None, Some(p)) => Origin::File(base.join(p)),
+            _ => {
+                return Err(PackError::Manifest {
+                    path: shown,
+                    message: format!(
+                        "rule #{n}: give exactly one of `builtin = \"<name>\"` or `path = \"<file.wasm>\"`"
+                    ),
+                });
+            }
+        };
+        let config = serde_json::to_string(&rule.config).map_err(|e| PackError::Manifest {
+            path: shown.clone(),
+            message: format!("rule #{n}: config cannot be passed to the rule as JSON: {e}"),
+        })?;
+        let limits = pack_limits.with(&rule.limits);
+        limits.validate().map_err(|m| PackError::Manifest {
+            path: shown.clone(),
+            message: format!("rule #{n}: [rule.limits]: {m}"),
+        })?;
+        entries.push(Entry {
+            origin,
+            sha256: rule.sha256,
+            id: rule.id,
+            config,
+            limits,
+            on_error: rule.on_error.unwrap_or(manifest.on_error),
+        });
+    }
+    Ok(entries)
 }
 
 fn load_entry(
@@ -478,7 +486,7 @@ fn check_identity(origin: &Origin, id: &str, info: &RuleInfo) -> Result<(), (Str
     identity::check_info(info).map_err(|m| {
         (
             format!("what the rule says about itself is refused: {m}"),
-            "fix the rule's info (see docs/writing-rules.md)".to_owned(),
+            "fix what the rule declares (ID, VERSION, KINDS, DESCRIPTION, Config); docs/limits.md gives the bounds".to_owned(),
         )
     })?;
     let builtin_name = BUILTIN_COMPONENTS.iter().any(|(name, _)| *name == id);

@@ -588,7 +588,7 @@ fn collect(
 }
 
 /// The input a call ran on, as the host's checks on evidence see it.
-enum InputView<'a> {
+pub(crate) enum InputView<'a> {
     Job {
         source: &'a str,
         /// The lines evidence may point at: those the call was given.
@@ -616,7 +616,7 @@ pub const WHOLE_RUN: &str = "*";
 
 impl<'a> InputView<'a> {
     /// A job, before any of its lines are read.
-    fn job(job: &'a JobInput) -> InputView<'a> {
+    pub(crate) fn job(job: &'a JobInput) -> InputView<'a> {
         InputView::Job {
             source: &job.source,
             first_line: 1,
@@ -630,7 +630,7 @@ impl<'a> InputView<'a> {
     }
 
     /// This job, with `lines` lines from `first_line` given to a call.
-    fn with_lines(&self, first_line: u64, lines: u64) -> InputView<'a> {
+    pub(crate) fn with_lines(&self, first_line: u64, lines: u64) -> InputView<'a> {
         match self {
             InputView::Job { source, repo, .. } => InputView::Job {
                 source,
@@ -661,7 +661,7 @@ impl<'a> InputView<'a> {
         }
     }
 
-    fn series(series: &'a Series) -> InputView<'a> {
+    pub(crate) fn series(series: &'a Series) -> InputView<'a> {
         InputView::Series {
             repo: &series.repo,
             by_source: series
@@ -683,7 +683,7 @@ impl<'a> InputView<'a> {
     }
 
     /// Checks that `evidence` points at something in this input.
-    fn check_evidence(&self, evidence: &contract::WitEvidence) -> Result<(), String> {
+    pub(crate) fn check_evidence(&self, evidence: &contract::WitEvidence) -> Result<(), String> {
         match self {
             InputView::Job {
                 source,
@@ -764,7 +764,7 @@ impl<'a> InputView<'a> {
 
 /// `L12` → (12, 12); `L12-L14` → (12, 14). Numbers are plain decimal
 /// (no sign, no leading zero), from 1.
-fn parse_lines(locator: &str) -> Option<(u64, u64)> {
+pub(crate) fn parse_lines(locator: &str) -> Option<(u64, u64)> {
     let one = |s: &str| {
         let digits = s.strip_prefix('L')?;
         let plain = digits.bytes().all(|b| b.is_ascii_digit())
