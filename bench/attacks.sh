@@ -38,6 +38,11 @@ attacks=(
   "unreachable|$guests/unreachable.wasm|"
   "reads /etc/passwd, lists /, HOME, socket|$guests/sandbox_probe.wasm|"
   "evidence at line 10,000 of a 7-line log|$guests/bad_evidence.wasm|"
+  "sleeps an hour at a time, forever|$guests/sleeper.wasm|"
+  "sleeps forever, unlimited fuel (2 s deadline)|$guests/sleeper.wasm|[rule.limits]\nfuel = 18_000_000_000_000_000_000\nwall_time_ms = 2000"
+  "counts how often a 2 ms timer is not ready|$guests/timer_poller.wasm|"
+  "escape sequences, CR and U+202E in every string|$guests/hostile_text.wasm|"
+  "claims to be the built-in api-errors|$guests/impostor.wasm|"
   "core module, not a component|$work/core.wasm|"
   "random bytes named .wasm|$work/random.wasm|"
   "truncated component|$work/truncated.wasm|"
@@ -78,12 +83,17 @@ all="$base"
 for entry in "${attacks[@]}"; do
   IFS='|' read -r name wasm extra <<< "$entry"
   rule=$(basename "$wasm" .wasm)
-  printf '%s\n[[rule]]\npath = "%s"\nid = "%s"\n%b\n' "$base" "$wasm" "${rule//_/-}" "$extra" > "$work/pack.toml"
+  # The impostor keeps the id it claims: that is the attack.
+  idline="id = \"${rule//_/-}\""
+  [[ $rule == impostor ]] && idline=""
+  printf '%s\n[[rule]]\npath = "%s"\n%s\n%b\n' "$base" "$wasm" "$idline" "$extra" > "$work/pack.toml"
   # Load errors are named by path; the others by the id given above.
-  IFS='|' read -r class stopped total peak found <<< "$(measure "$work/pack.toml" "${rule//_/-}")"
+  named=${rule//_/-}
+  [[ -z $idline ]] && named=$rule.wasm
+  IFS='|' read -r class stopped total peak found <<< "$(measure "$work/pack.toml" "$named")"
   echo "| $name | $class | $stopped | $total | $peak | $found |"
   if [[ $name != *unlimited* ]]; then
-    all+=$'\n'"[[rule]]"$'\n'"path = \"$wasm\""$'\n'"id = \"${rule//_/-}\""$'\n'
+    all+=$'\n'"[[rule]]"$'\n'"path = \"$wasm\""$'\n'"$idline"$'\n'
   fi
 done
 printf '%s' "$all" > "$work/all.toml"
