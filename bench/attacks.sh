@@ -17,6 +17,12 @@ guests=$PWD/target/wasm-components/wasm32-wasip2/wasm-rules
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# The attacks written in WebAssembly text (tests/guests/wat/), wrapped into
+# components by the end-to-end tests that use them.
+mkdir -p "$work/wat"
+AUGUR_WAT_GUESTS_OUT=$work/wat cargo test --quiet -p augur --test e2e -- \
+  escapes::memory_is escapes::tables_are escapes::the_number escapes::bulk_fills > /dev/null
+
 # Files that are not rules.
 printf '\0asm\1\0\0\0' > "$work/core.wasm"
 head -c 4096 /dev/urandom | { printf 'R'; cat; } > "$work/random.wasm"
@@ -43,6 +49,10 @@ attacks=(
   "counts how often a 2 ms timer is not ready|$guests/timer_poller.wasm|"
   "escape sequences, CR and U+202E in every string|$guests/hostile_text.wasm|"
   "claims to be the built-in api-errors|$guests/impostor.wasm|"
+  "six memories of 125 MiB, filled|$work/wat/many-memories.wasm|"
+  "sixteen tables of 900 000 elements, filled|$work/wat/many-tables.wasm|"
+  "forty memories|$work/wat/memory-count.wasm|"
+  "memory.fill of 64 MiB in a loop|$work/wat/fill-loop.wasm|"
   "core module, not a component|$work/core.wasm|"
   "random bytes named .wasm|$work/random.wasm|"
   "truncated component|$work/truncated.wasm|"
