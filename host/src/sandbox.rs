@@ -12,6 +12,9 @@
 //!
 //! The only host function a rule can call is `log`, which never calls back
 //! into wasm: a rule cannot re-enter the host or itself to escape its budget.
+//! No host call blocks: WASI's timers are replaced by ones of the frozen run
+//! clock, already expired (see [`link_timers`]). Memory and tables are capped
+//! for the whole instance, with counts of memories, tables and instances.
 //!
 //! The wasm stack limit is a setting of the engine, so the sandbox keeps one
 //! engine per distinct `stack_kib` a pack asks for. Wasm runs on the calling
