@@ -213,39 +213,55 @@ fn named(path: &Path) -> Named {
     }
 }
 
-/// Reads a JSON document of at most [`MAX_JSON_BYTES`] from a regular file.
-fn read_json_file(path: &Path) -> Result<Vec<u8>, String> {
+/// Why [`read_regular_file`] read nothing.
+#[derive(Debug)]
+pub enum BoundedReadError {
+    Io(io::Error),
+    /// A FIFO, socket, device or directory.
+    NotAFile,
+    /// The file has (or grew, while read, to) more than the bound; its size
+    /// when known.
+    TooBig(u64),
+}
+
+/// Reads a regular file of at most `max_bytes`. It is opened without
+/// blocking (opening a FIFO for reading would wait for a writer that never
+/// comes), and what it is, is checked on the open file; its size is checked
+/// before it is read, and again as it is read.
+pub fn read_regular_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, BoundedReadError> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    // Opened without blocking (a FIFO would wait for a writer); what it is,
-    // is checked on the open file.
     let file = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| format!("cannot read the file: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read the file: {e}"))?;
+        .map_err(BoundedReadError::Io)?;
+    let meta = file.metadata().map_err(BoundedReadError::Io)?;
     if !meta.is_file() {
-        return Err("not a regular file: a JSON document must be a file".into());
+        return Err(BoundedReadError::NotAFile);
     }
-    let too_big = |len: u64| {
-        format!(
-            "{len} bytes, over the {} MiB a JSON document may have; this is not a snapshot or job metadata",
-            MAX_JSON_BYTES >> 20
-        )
-    };
-    if meta.len() > MAX_JSON_BYTES {
-        return Err(too_big(meta.len()));
+    if meta.len() > max_bytes {
+        return Err(BoundedReadError::TooBig(meta.len()));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_JSON_BYTES + 1)
+    file.take(max_bytes + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read the file: {e}"))?;
-    if bytes.len() as u64 > MAX_JSON_BYTES {
-        return Err(too_big(bytes.len() as u64));
+        .map_err(BoundedReadError::Io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(BoundedReadError::TooBig(bytes.len() as u64));
     }
     Ok(bytes)
+}
+
+/// Reads a JSON document of at most [`MAX_JSON_BYTES`] from a regular file.
+fn read_json_file(path: &Path) -> Result<Vec<u8>, String> {
+    read_regular_file(path, MAX_JSON_BYTES).map_err(|e| match e {
+        BoundedReadError::Io(e) => format!("cannot read the file: {e}"),
+        BoundedReadError::NotAFile => "not a regular file: a JSON document must be a file".into(),
+        BoundedReadError::TooBig(len) => format!(
+            "{len} bytes, over the {} MiB a JSON document may have; this is not a snapshot or job metadata",
+            MAX_JSON_BYTES >> 20
+        ),
+    })
 }
 
 /// Reads snapshots from files and directories (every `*.json` below them)

@@ -37,6 +37,7 @@ use crate::{
     builtin::BUILTIN_COMPONENTS,
     contract::RuleInfo,
     identity::{self, RuleSource},
+    input::{self, BoundedReadError},
     limits::{Limits, LimitsOverride},
     sandbox::{LoadedComponent, Sandbox},
 };
@@ -438,38 +439,14 @@ fn load_entry(
 /// Reads a component file: a regular file (a FIFO or a device would block or
 /// never end) of at most `max_bytes`.
 fn read_component(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
-    use std::{io::Read as _, os::unix::fs::OpenOptionsExt as _};
-    // Opened without blocking: opening a FIFO for reading would wait for a
-    // writer that never comes. What it is, is checked on the open file.
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| format!("cannot read the component: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read the component: {e}"))?;
-    if !meta.is_file() {
-        return Err("not a regular file: a component must be a .wasm file".into());
-    }
-    if meta.len() > max_bytes {
-        return Err(format!(
-            "the component is {} bytes, over `component_mib` ({} MiB)",
-            meta.len(),
+    input::read_regular_file(path, max_bytes).map_err(|e| match e {
+        BoundedReadError::Io(e) => format!("cannot read the component: {e}"),
+        BoundedReadError::NotAFile => "not a regular file: a component must be a .wasm file".into(),
+        BoundedReadError::TooBig(len) => format!(
+            "the component is {len} bytes, over `component_mib` ({} MiB)",
             max_bytes >> 20
-        ));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(max_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read the component: {e}"))?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(format!(
-            "the component grew past `component_mib` ({} MiB) while it was read",
-            max_bytes >> 20
-        ));
-    }
-    Ok(bytes)
+        ),
+    })
 }
 
 /// Checks the id an entry would run under, and what its rule says about

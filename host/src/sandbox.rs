@@ -714,19 +714,51 @@ impl contract::augur::rules::host::Host for CallState {
 /// together, and remembers which cap was hit, so a failed allocation is
 /// reported as a resource limit rather than as a bare trap.
 struct InstanceLimiter {
-    max_memory_bytes: usize,
-    max_table_elements: usize,
+    /// Bytes of every memory of the instance.
+    memory: Allowance,
+    /// Elements of every table of the instance.
+    tables: Allowance,
     max_memories: usize,
     max_tables: usize,
     max_instances: usize,
-    /// Bytes of every memory of the instance, as allowed so far.
-    memory_bytes: usize,
-    /// Elements of every table of the instance, as allowed so far.
-    table_elements: usize,
-    /// The growth last allowed, taken back if the engine could not make it.
-    pending_memory: usize,
-    pending_table: usize,
     hit: Option<ResourceHit>,
+}
+
+/// How much of a capped resource the instance holds, all of its memories
+/// (or tables) together.
+struct Allowance {
+    used: usize,
+    max: usize,
+    /// The growth last allowed, taken back if the engine could not make it.
+    pending: usize,
+}
+
+impl Allowance {
+    fn new(max: usize) -> Allowance {
+        Allowance {
+            used: 0,
+            max,
+            pending: 0,
+        }
+    }
+
+    /// Allows growing one memory (or table) from `current` to `desired`, if
+    /// the total stays within the cap.
+    fn grow(&mut self, current: usize, desired: usize) -> bool {
+        let growth = desired.saturating_sub(current);
+        let total = self.used.saturating_add(growth);
+        if total > self.max {
+            return false;
+        }
+        self.used = total;
+        self.pending = growth;
+        true
+    }
+
+    /// The last growth allowed did not happen.
+    fn undo(&mut self) {
+        self.used -= std::mem::take(&mut self.pending);
+    }
 }
 
 /// Which per-instance cap a call ran into.
@@ -739,15 +771,11 @@ enum ResourceHit {
 impl InstanceLimiter {
     fn new(limits: &Limits) -> InstanceLimiter {
         InstanceLimiter {
-            max_memory_bytes: limits.memory_bytes(),
-            max_table_elements: usize::try_from(limits.table_elements).unwrap_or(usize::MAX),
+            memory: Allowance::new(limits.memory_bytes()),
+            tables: Allowance::new(usize::try_from(limits.table_elements).unwrap_or(usize::MAX)),
             max_memories: limits.max_memories,
             max_tables: limits.max_tables,
             max_instances: limits.max_instances,
-            memory_bytes: 0,
-            table_elements: 0,
-            pending_memory: 0,
-            pending_table: 0,
             hit: None,
         }
     }
@@ -760,19 +788,15 @@ impl ResourceLimiter for InstanceLimiter {
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let growth = desired.saturating_sub(current);
-        let total = self.memory_bytes.saturating_add(growth);
-        if total > self.max_memory_bytes {
+        let allowed = self.memory.grow(current, desired);
+        if !allowed {
             self.hit = Some(ResourceHit::Memory);
-            return Ok(false);
         }
-        self.memory_bytes = total;
-        self.pending_memory = growth;
-        Ok(true)
+        Ok(allowed)
     }
 
     fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.memory_bytes -= std::mem::take(&mut self.pending_memory);
+        self.memory.undo();
         Ok(())
     }
 
@@ -782,19 +806,15 @@ impl ResourceLimiter for InstanceLimiter {
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let growth = desired.saturating_sub(current);
-        let total = self.table_elements.saturating_add(growth);
-        if total > self.max_table_elements {
+        let allowed = self.tables.grow(current, desired);
+        if !allowed {
             self.hit = Some(ResourceHit::Table);
-            return Ok(false);
         }
-        self.table_elements = total;
-        self.pending_table = growth;
-        Ok(true)
+        Ok(allowed)
     }
 
     fn table_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
-        self.table_elements -= std::mem::take(&mut self.pending_table);
+        self.tables.undo();
         Ok(())
     }
 

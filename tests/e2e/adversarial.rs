@@ -125,6 +125,11 @@ impl Run {
 
 pub(crate) fn run_pack(rules: &str, extra_args: &[&str]) -> Run {
     let (_dir, path) = pack(rules);
+    run_manifest(&path, extra_args)
+}
+
+/// Runs the pack at `path` over [`INPUTS`], reporting JSON without timings.
+pub(crate) fn run_manifest(path: &Path, extra_args: &[&str]) -> Run {
     let mut args = vec![
         "run",
         "--pack",

@@ -12,7 +12,7 @@ use std::{
 use serde_json::Value;
 
 use crate::{
-    adversarial::{INPUTS, attack, guest_rule, run_pack, signal, start_long_call},
+    adversarial::{attack, guest_rule, run_manifest, run_pack, signal, start_long_call},
     util::{augur, augur_bin, augur_in, guest, root, s, wat_guest, write_pack},
 };
 
@@ -202,22 +202,7 @@ fn a_component_never_takes_the_id_of_a_built_in_whatever_the_order() {
         } else {
             crate::adversarial::pack(&impostor)
         };
-        let mut args = vec![
-            "run",
-            "--pack",
-            path.to_str().unwrap(),
-            "--format",
-            "json",
-            "--no-timings",
-        ];
-        args.extend(INPUTS);
-        let out = augur(&args);
-        let report = out.json();
-        let run = crate::adversarial::Run {
-            status: out.status,
-            report,
-            stderr: out.stderr,
-        };
+        let run = run_manifest(&path, &[]);
         run.assert_builtins_intact();
         let refused: Vec<&Value> = run.report["errors"]
             .as_array()
