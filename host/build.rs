@@ -9,6 +9,7 @@
 //! what they share does not matter. Both go into a target directory of their
 //! own so the outer build's lock is never contended.
 
+use sha2::{Digest, Sha256};
 use std::{
     env, fs,
     path::{Path, PathBuf},
@@ -35,13 +36,16 @@ fn main() {
     let guests = crates_in(&root.join("tests/guests"));
 
     let mut builtin = String::from(
-        "/// The built-in rules: (crate name, component bytes), in name order.\n\
-         pub const BUILTIN_COMPONENTS: &[(&str, &[u8])] = &[\n",
+        "/// The built-in rules, in name order.\n\
+         pub const BUILTIN_COMPONENTS: &[BuiltinComponent] = &[\n",
     );
     for name in &plugins {
         let wasm = build_components(&root, &target_dir, std::slice::from_ref(name)).remove(0);
+        // Hashed here, once, rather than at every start.
+        let bytes = fs::read(&wasm).unwrap();
+        let sha256: [u8; 32] = Sha256::digest(&bytes).into();
         builtin.push_str(&format!(
-            "    ({name:?}, include_bytes!({:?})),\n",
+            "    BuiltinComponent {{ name: {name:?}, bytes: include_bytes!({:?}), sha256: {sha256:?} }},\n",
             wasm.display().to_string()
         ));
     }

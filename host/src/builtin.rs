@@ -2,4 +2,19 @@
 //! `wasm32-wasip2` by build.rs and embedded in the binary, so that a user
 //! with nothing but `augur` can run them.
 
+/// A built-in rule's component.
+#[derive(Debug)]
+pub struct BuiltinComponent {
+    /// The crate's name, which is the rule's id.
+    pub name: &'static str,
+    pub bytes: &'static [u8],
+    /// sha256 of `bytes`, computed when augur was built.
+    pub sha256: [u8; 32],
+}
+
+/// The built-in rule called `name`.
+pub fn find(name: &str) -> Option<&'static BuiltinComponent> {
+    BUILTIN_COMPONENTS.iter().find(|b| b.name == name)
+}
+
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));

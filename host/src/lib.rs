@@ -9,6 +9,7 @@
 //! what a rule says it is; [`sanitize`] makes untrusted text safe to show.
 
 pub mod builtin;
+pub mod cache;
 pub mod contract;
 pub mod eval;
 #[cfg(test)]

@@ -13,12 +13,13 @@ use std::{
 };
 
 use augur::{
+    cache::{CACHE_DIR_VAR, CompileCache},
     input,
     limits::WORKER_STACK_BYTES,
     output::{self, Format},
     pack::Pack,
     run::{Inputs, RunOptions},
-    sandbox::Sandbox,
+    sandbox::{Roles, Sandbox},
     sanitize::escape,
 };
 use clap::{Args, Parser, Subcommand};
@@ -53,6 +54,19 @@ enum Command {
     /// Measure a pack on labelled job logs: per kind precision and recall,
     /// the causal-line rate, false alarms on passing logs, and every miss.
     Eval(EvalArgs),
+    /// The compile cache: where it is, fill it for a pack, or empty it.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Print the cache directory (set it with AUGUR_CACHE_DIR).
+    Dir,
+    /// Compile every rule of a pack into the cache, so that runs start warm.
+    Warm(PackArg),
+    /// Remove every compiled component from the cache.
+    Clear,
 }
 
 #[derive(Args)]
@@ -200,20 +214,76 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Run(RunArgs { now: Some(now), .. }) => Sandbox::at(*now),
         _ => Sandbox::new(),
     }
-    .map_err(|e| format!("{e:#}"))?;
+    .map_err(|e| format!("{e:#}"))?
+    .with_cache(CompileCache::from_env());
     handle_interrupts(&sandbox);
     match cli.command {
         Command::Run(args) => run_pack(&sandbox, args),
         Command::Rules(args) => list_rules(&sandbox, args),
         Command::Eval(args) => eval(&sandbox, args),
+        Command::Cache(command) => cache(&sandbox, command),
     }
 }
 
-fn open_pack(sandbox: &Sandbox, arg: &PackArg) -> Result<Pack, String> {
+/// The rules of the pack that play one of the `needed` roles.
+fn open_pack(sandbox: &Sandbox, arg: &PackArg, needed: Roles) -> Result<Pack, String> {
     match &arg.pack {
-        Some(path) => Pack::open(sandbox, path).map_err(|e| e.to_string()),
-        None => Ok(Pack::builtin(sandbox)),
+        Some(path) => Pack::open(sandbox, path, needed).map_err(|e| e.to_string()),
+        None => Ok(Pack::builtin(sandbox, needed)),
     }
+}
+
+fn cache(sandbox: &Sandbox, command: CacheCommand) -> Result<ExitCode, String> {
+    let cache = sandbox.cache();
+    let Some(dir) = cache.dir() else {
+        return Err(format!(
+            "the compile cache is off ({CACHE_DIR_VAR}=off, or no cache directory on this platform): \
+             set {CACHE_DIR_VAR} to a directory"
+        ));
+    };
+    let shown = escape(&dir.display().to_string()).into_owned();
+    match command {
+        CacheCommand::Dir => println!("{shown}"),
+        CacheCommand::Clear => {
+            let (files, bytes) = cache
+                .clear()
+                .map_err(|e| format!("{shown}: cannot clear the cache: {e}"))?;
+            println!(
+                "removed {files} compiled components ({}) from {shown}",
+                mib(bytes)
+            );
+        }
+        CacheCommand::Warm(pack) => {
+            let pack = open_pack(sandbox, &pack, Roles::ALL)?;
+            if sandbox.is_interrupted() {
+                eprintln!("augur: interrupted while compiling the pack");
+                return Ok(ExitCode::from(EXIT_INTERRUPTED));
+            }
+            for f in &pack.failures {
+                eprintln!(
+                    "augur: {}: {}\n  hint: {}",
+                    escape(&f.rule),
+                    escape(&f.message),
+                    escape(&f.hint)
+                );
+            }
+            let (files, bytes) = cache.usage();
+            println!(
+                "{} rules of {} ready; the cache in {shown} holds {files} compiled components ({})",
+                pack.rules.len(),
+                escape(&pack.source),
+                mib(bytes)
+            );
+            if !pack.failures.is_empty() {
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
 }
 
 fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
@@ -223,10 +293,17 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
                 .into(),
         );
     }
-    let pack = open_pack(sandbox, &args.pack)?;
     let mut problems = Vec::new();
     let series = input::load_snapshots(&args.snapshots, &mut problems);
     let jobs = input::load_jobs(&args.jobs, &mut std::io::stdin().lock(), &mut problems);
+    // Only the rules with something to read are loaded: `--jobs` alone
+    // compiles no deriver.
+    let needed = Roles {
+        deriver: !series.is_empty(),
+        classifier: !jobs.is_empty(),
+        correlator: !series.is_empty() || !jobs.is_empty(),
+    };
+    let pack = open_pack(sandbox, &args.pack, needed)?;
     let input_failed = problems
         .iter()
         .any(|p| p.severity == input::ProblemSeverity::Error);
@@ -302,7 +379,11 @@ fn refuse_output_over_input(output: &std::path::Path, inputs: &Inputs) -> Result
 }
 
 fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
-    let pack = open_pack(sandbox, &args.pack)?;
+    let needed = Roles {
+        deriver: false,
+        ..Roles::ALL
+    };
+    let pack = open_pack(sandbox, &args.pack, needed)?;
     let mut problems = Vec::new();
     let cases = augur::eval::load_cases(&args.corpus, &mut problems);
     for p in &problems {
@@ -367,7 +448,7 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
 }
 
 fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
-    let pack = open_pack(sandbox, &args.pack)?;
+    let pack = open_pack(sandbox, &args.pack, Roles::ALL)?;
     if sandbox.is_interrupted() {
         eprintln!("augur: interrupted while loading the pack");
         return Ok(ExitCode::from(EXIT_INTERRUPTED));

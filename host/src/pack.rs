@@ -34,12 +34,12 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    builtin::BUILTIN_COMPONENTS,
+    builtin::{self, BUILTIN_COMPONENTS},
     contract::RuleInfo,
     identity::{self, RuleSource},
     input::{self, BoundedReadError},
     limits::{Limits, LimitsOverride},
-    sandbox::{LoadedComponent, Sandbox},
+    sandbox::{LoadedComponent, Roles, Sandbox, roles_of},
 };
 
 /// A pack that could not be read at all (the manifest is unusable).
@@ -172,28 +172,31 @@ impl Entry {
 }
 
 impl Pack {
-    /// The built-in pack: every built-in rule with its default config.
-    pub fn builtin(sandbox: &Sandbox) -> Pack {
+    /// The built-in pack: every built-in rule with its default config, of
+    /// those that play one of the `needed` roles.
+    pub fn builtin(sandbox: &Sandbox, needed: Roles) -> Pack {
         let entries = BUILTIN_COMPONENTS
             .iter()
-            .map(|(name, _)| Entry::new(Origin::Builtin((*name).to_owned())))
+            .map(|b| Entry::new(Origin::Builtin(b.name.to_owned())))
             .collect();
-        Pack::from_entries(sandbox, "builtin".into(), entries)
+        Pack::from_entries(sandbox, "builtin".into(), entries, needed)
     }
 
     /// A pack from a manifest file, a directory holding `augur.toml`, or a
-    /// directory of `.wasm` components.
-    pub fn open(sandbox: &Sandbox, path: &Path) -> Result<Pack, PackError> {
+    /// directory of `.wasm` components: the rules of it that play one of the
+    /// `needed` roles (a run loads only the rules that have inputs; a rule
+    /// whose roles cannot be read is loaded, to say what is wrong with it).
+    pub fn open(sandbox: &Sandbox, path: &Path, needed: Roles) -> Result<Pack, PackError> {
         let shown = path.display().to_string();
         if !path.exists() {
             return Err(PackError::Missing { path: shown });
         }
         if path.is_file() {
-            return Pack::from_manifest(sandbox, path);
+            return Pack::from_manifest(sandbox, path, needed);
         }
         let manifest = path.join("augur.toml");
         if manifest.is_file() {
-            return Pack::from_manifest(sandbox, &manifest);
+            return Pack::from_manifest(sandbox, &manifest, needed);
         }
         let mut components: Vec<PathBuf> = fs::read_dir(path)
             .map_err(|e| PackError::Unreadable {
@@ -211,20 +214,20 @@ impl Pack {
             .into_iter()
             .map(|p| Entry::new(Origin::File(p)))
             .collect();
-        Ok(Pack::from_entries(sandbox, shown, entries))
+        Ok(Pack::from_entries(sandbox, shown, entries, needed))
     }
 
-    fn from_manifest(sandbox: &Sandbox, path: &Path) -> Result<Pack, PackError> {
+    fn from_manifest(sandbox: &Sandbox, path: &Path, needed: Roles) -> Result<Pack, PackError> {
         let shown = path.display().to_string();
         let text = fs::read_to_string(path).map_err(|e| PackError::Unreadable {
             path: shown.clone(),
             message: e.to_string(),
         })?;
         let entries = parse_manifest(path, &text)?;
-        Ok(Pack::from_entries(sandbox, shown, entries))
+        Ok(Pack::from_entries(sandbox, shown, entries, needed))
     }
 
-    fn from_entries(sandbox: &Sandbox, source: String, entries: Vec<Entry>) -> Pack {
+    fn from_entries(sandbox: &Sandbox, source: String, entries: Vec<Entry>, needed: Roles) -> Pack {
         // Compile each distinct component once per stack size, however many
         // entries use it.
         let mut compiled: HashMap<([u8; 32], u64), Arc<LoadedComponent>> = HashMap::new();
@@ -239,8 +242,12 @@ impl Pack {
             if sandbox.is_interrupted() {
                 break;
             }
-            match load_entry(sandbox, &entry, &mut compiled) {
-                Ok((component, info, source)) => loaded.push((entry, component, info, source)),
+            match load_entry(sandbox, &entry, needed, &mut compiled) {
+                Ok(Some((component, info, source))) => {
+                    loaded.push((entry, component, info, source))
+                }
+                // Nothing to do in this run.
+                Ok(None) => {}
                 // Cut short by Ctrl-C: not the entry's fault.
                 Err(_) if sandbox.is_interrupted() => break,
                 Err(failure) => pack.failures.push(failure),
@@ -352,11 +359,15 @@ pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, Pack
     Ok(entries)
 }
 
+/// A loaded entry, or `None` when it plays none of the `needed` roles.
+type Loaded = Option<(Arc<LoadedComponent>, RuleInfo, RuleSource)>;
+
 fn load_entry(
     sandbox: &Sandbox,
     entry: &Entry,
+    needed: Roles,
     compiled: &mut HashMap<([u8; 32], u64), Arc<LoadedComponent>>,
-) -> Result<(Arc<LoadedComponent>, RuleInfo, RuleSource), LoadFailure> {
+) -> Result<Loaded, LoadFailure> {
     let name = entry.id.clone().unwrap_or_else(|| entry.origin.to_string());
     let mut source = match &entry.origin {
         Origin::Builtin(name) => RuleSource::Builtin {
@@ -374,11 +385,12 @@ fn load_entry(
         hint: hint.to_owned(),
         on_error: entry.on_error,
     };
-    let bytes: std::borrow::Cow<'static, [u8]> = match &entry.origin {
-        Origin::Builtin(builtin) => match BUILTIN_COMPONENTS.iter().find(|(n, _)| n == builtin) {
-            Some((_, bytes)) => (*bytes).into(),
+    let (bytes, digest): (std::borrow::Cow<'static, [u8]>, [u8; 32]) = match &entry.origin {
+        Origin::Builtin(name) => match builtin::find(name) {
+            Some(b) => (b.bytes.into(), b.sha256),
             None => {
-                let known: Vec<&str> = BUILTIN_COMPONENTS.iter().map(|(n, _)| *n).collect();
+                let known: Vec<&str> = BUILTIN_COMPONENTS.iter().map(|b| b.name).collect();
+                let builtin = name;
                 return Err(fail(
                     format!("no built-in rule named `{builtin}`"),
                     &format!("the built-in rules are: {}", known.join(", ")),
@@ -386,17 +398,19 @@ fn load_entry(
                 ));
             }
         },
-        Origin::File(path) => read_component(path, entry.limits.component_bytes())
-            .map_err(|message| {
-                fail(
-                    format!("{}: {message}", path.display()),
-                    "check the rule's `path` in the manifest (or raise `component_mib`)",
-                    &source,
-                )
-            })?
-            .into(),
+        Origin::File(path) => {
+            let bytes =
+                read_component(path, entry.limits.component_bytes()).map_err(|message| {
+                    fail(
+                        format!("{}: {message}", path.display()),
+                        "check the rule's `path` in the manifest (or raise `component_mib`)",
+                        &source,
+                    )
+                })?;
+            let digest = Sha256::digest(&bytes).into();
+            (bytes.into(), digest)
+        }
     };
-    let digest: [u8; 32] = Sha256::digest(&bytes).into();
     if let RuleSource::File { sha256, .. } = &mut source {
         *sha256 = Some(hex(&digest));
     }
@@ -413,15 +427,18 @@ fn load_entry(
             ));
         }
     }
+    if roles_of(&bytes).is_some_and(|roles| !roles.any_of(needed)) {
+        return Ok(None);
+    }
     let key = (digest, entry.limits.stack_kib);
     let component = match compiled.get(&key) {
         Some(c) => c.clone(),
         None => {
-            let c = Arc::new(
-                sandbox
-                    .load(&bytes, &entry.limits)
-                    .map_err(|e| fail(format!("{}: {e}", entry.origin), &e.hint(), &source))?,
-            );
+            let (c, provenance) = sandbox
+                .load_with_digest(&bytes, &digest, &entry.limits)
+                .map_err(|e| fail(format!("{}: {e}", entry.origin), &e.hint(), &source))?;
+            tracing::debug!(rule = %entry.origin, ?provenance, "loaded");
+            let c = Arc::new(c);
             compiled.insert(key, c.clone());
             c
         }
@@ -433,7 +450,7 @@ fn load_entry(
             &source,
         )
     })?;
-    Ok((component, info, source))
+    Ok(Some((component, info, source)))
 }
 
 /// Reads a component file: a regular file (a FIFO or a device would block or
@@ -466,7 +483,7 @@ fn check_identity(origin: &Origin, id: &str, info: &RuleInfo) -> Result<(), (Str
             "fix what the rule declares (ID, VERSION, KINDS, DESCRIPTION, Config); docs/limits.md gives the bounds".to_owned(),
         )
     })?;
-    let builtin_name = BUILTIN_COMPONENTS.iter().any(|(name, _)| *name == id);
+    let builtin_name = builtin::find(id).is_some();
     let is_that_builtin = matches!(origin, Origin::Builtin(name) if name == id);
     if builtin_name && !is_that_builtin {
         return Err((
@@ -480,6 +497,6 @@ fn check_identity(origin: &Origin, id: &str, info: &RuleInfo) -> Result<(), (Str
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

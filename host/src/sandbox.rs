@@ -31,6 +31,7 @@ use std::{
 };
 
 use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
 use wasmtime::{
     CallHook, Config, Engine, ResourceLimiter, Store, StoreContextMut, Trap, UpdateDeadline,
     component::{Component, HasSelf, InstancePre, Linker, Resource, ResourceTable},
@@ -41,6 +42,7 @@ use wasmtime_wasi::{
 };
 
 use crate::{
+    cache::{CompileCache, Provenance},
     contract::{self, classifier, correlator, deriver, log_scanner, rule},
     limits::{CallBounds, Limits},
     log::{LogSink, RuleLog},
@@ -67,6 +69,8 @@ pub struct Sandbox {
     run_time: Duration,
     /// Set to stop the running call and every later one (Ctrl-C).
     interrupted: Arc<AtomicBool>,
+    /// Where compiled components are kept between runs.
+    cache: CompileCache,
     _ticker: EpochTicker,
 }
 
@@ -97,11 +101,22 @@ impl Sandbox {
             tick_list,
             run_time,
             interrupted: Arc::new(AtomicBool::new(false)),
+            cache: CompileCache::off(),
             _ticker: ticker,
         };
         // Make the default engine now, so that a broken setup fails early.
         sandbox.engine_for(Limits::default().stack_bytes())?;
         Ok(sandbox)
+    }
+
+    /// The sandbox, keeping compiled components in `cache`.
+    pub fn with_cache(mut self, cache: CompileCache) -> Sandbox {
+        self.cache = cache;
+        self
+    }
+
+    pub fn cache(&self) -> &CompileCache {
+        &self.cache
     }
 
     /// A flag that, once set, stops the call in progress (within one epoch
@@ -157,6 +172,19 @@ impl Sandbox {
     /// Compiles a component for rules running under `limits` (which decide
     /// its wasm stack size) and checks it against the contract.
     pub fn load(&self, bytes: &[u8], limits: &Limits) -> Result<LoadedComponent, LoadError> {
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        self.load_with_digest(bytes, &digest, limits)
+            .map(|(c, _)| c)
+    }
+
+    /// [`Sandbox::load`] for a component whose sha256 is known: from the
+    /// compile cache when it holds it; says which.
+    pub fn load_with_digest(
+        &self,
+        bytes: &[u8],
+        digest: &[u8; 32],
+        limits: &Limits,
+    ) -> Result<(LoadedComponent, Provenance), LoadError> {
         const MAGIC: &[u8] = b"\0asm";
         if bytes.len() < 8 {
             return Err(if bytes.is_empty() {
@@ -180,7 +208,10 @@ impl Sandbox {
         let set = self
             .engine_for(limits.stack_bytes())
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        let component = self.compile(&set.engine, bytes)?.map_err(|e| {
+        let (compiled, provenance) = self
+            .cache
+            .get_or_compile(&set.engine, digest, || self.compile(&set.engine, bytes))?;
+        let component = compiled.map_err(|e| {
             let detail = format!("{e:#}");
             // A cut file ends early, or its sections claim more bytes than it has.
             if detail.contains("unexpected end") || detail.contains("out of bounds (bound =") {
@@ -192,7 +223,7 @@ impl Sandbox {
                 LoadError::Invalid(detail)
             }
         })?;
-        prepare(&set, component)
+        Ok((prepare(&set, component)?, provenance))
     }
 
     /// Compiles a component on a thread of its own, so that Ctrl-C is
@@ -1105,6 +1136,65 @@ fn snake_case(name: &str) -> String {
         }
     }
     out
+}
+
+/// What a rule is for, read from a component's top-level exports without
+/// compiling it; `None` when they cannot be read (then only loading the
+/// component says what is wrong with it).
+pub fn roles_of(bytes: &[u8]) -> Option<Roles> {
+    use wasmparser::{Parser, Payload};
+    let mut depth = 0usize;
+    let mut exports = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) if depth > 0 => depth -= 1,
+            Payload::ComponentExportSection(reader) if depth == 0 => {
+                for export in reader {
+                    exports.push(export.ok()?.name.name.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(Roles::from_exports(&exports))
+}
+
+/// The interfaces a rule exports, as the host calls them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Roles {
+    pub deriver: bool,
+    /// `classifier` or `log-scanner`.
+    pub classifier: bool,
+    pub correlator: bool,
+}
+
+impl Roles {
+    pub const ALL: Roles = Roles {
+        deriver: true,
+        classifier: true,
+        correlator: true,
+    };
+
+    fn from_exports(exports: &[String]) -> Roles {
+        let has = |interface: &str| {
+            exports.iter().any(|name| {
+                contract::export_version(name, interface).is_some_and(contract::is_compatible)
+            })
+        };
+        Roles {
+            deriver: has("deriver"),
+            classifier: has("classifier") || has("log-scanner"),
+            correlator: has("correlator"),
+        }
+    }
+
+    /// Whether a rule of these roles has anything to do in a run that needs `needed`.
+    pub fn any_of(&self, needed: Roles) -> bool {
+        (self.deriver && needed.deriver)
+            || (self.classifier && needed.classifier)
+            || (self.correlator && needed.correlator)
+    }
 }
 
 /// Names of a component's exports (its interfaces, for a rule).

@@ -6,14 +6,14 @@
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::Stdio,
     sync::LazyLock,
 };
 
 use serde_json::Value;
 
 use crate::util::{
-    BUILTIN_RULES, augur, augur_bin, augur_measured, finding_keys, guest, root, s, wat_guest,
+    BUILTIN_RULES, augur, augur_command, augur_measured, finding_keys, guest, root, s, wat_guest,
     write_pack,
 };
 
@@ -594,7 +594,7 @@ pub(crate) fn start_long_call(
         guest_rule(name, extra)
     );
     let path = write_pack(dir.path(), &manifest);
-    let mut child = Command::new(augur_bin())
+    let mut child = augur_command()
         .args([
             "run",
             "--pack",

@@ -5,7 +5,7 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::Stdio,
     time::{Duration, Instant},
 };
 
@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::{
     adversarial::{attack, guest_rule, run_manifest, run_pack, signal, start_long_call},
-    util::{augur, augur_bin, augur_in, guest, root, s, wat_guest, write_pack},
+    util::{augur, augur_command, augur_in, guest, root, s, wat_guest, write_pack},
 };
 
 /// The escape sequences, controls and bidi override the hostile rules use.
@@ -433,12 +433,11 @@ fn run_on_pty(args: &[&str]) -> (Option<i32>, String) {
             std::fs::File::from_raw_fd(slave),
         )
     };
-    let mut child = Command::new(augur_bin())
+    let mut child = augur_command()
         .args(args)
         .current_dir(root())
         .env_remove("NO_COLOR")
         .env("TERM", "xterm-256color")
-        .env_remove("AUGUR_LOG")
         .stdin(Stdio::null())
         .stdout(slave.try_clone().unwrap())
         .stderr(slave)
@@ -612,10 +611,12 @@ fn the_report_never_replaces_an_input() {
 
 #[test]
 fn ctrl_c_while_the_pack_loads_always_ends_as_interrupted() {
-    let child = Command::new(augur_bin())
+    let child = augur_command()
         .args(["run", "--format", "json", "--jobs", "examples/jobs"])
         .current_dir(root())
-        .env_remove("AUGUR_LOG")
+        // Compiling, not loading from the cache: this test is about Ctrl-C
+        // during a compile.
+        .env("AUGUR_CACHE_DIR", "off")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -15,6 +15,20 @@ pub fn augur_bin() -> &'static str {
     env!("CARGO_BIN_EXE_augur")
 }
 
+/// The compile cache every test's augur shares (tests of the cache itself
+/// use their own): the suite compiles each rule once, not once per test.
+pub const SHARED_CACHE: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/augur-cache");
+
+/// A command running the built `augur`, with the suite's shared compile
+/// cache and no debug logging.
+pub fn augur_command() -> Command {
+    let mut command = Command::new(augur_bin());
+    command
+        .env("AUGUR_CACHE_DIR", SHARED_CACHE)
+        .env_remove("AUGUR_LOG");
+    command
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -112,10 +126,9 @@ impl Output {
 
 /// Runs `augur` with `args` in `dir`, feeding `stdin`.
 pub fn augur_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(augur_bin())
+    let mut child = augur_command()
         .args(args)
         .current_dir(dir)
-        .env_remove("AUGUR_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -167,10 +180,9 @@ pub fn write_pack(dir: &Path, manifest: &str) -> PathBuf {
     reason = "the child is reaped by wait4 below"
 )]
 pub fn augur_measured(args: &[&str]) -> (Output, u64) {
-    let mut child = Command::new(augur_bin())
+    let mut child = augur_command()
         .args(args)
         .current_dir(root())
-        .env_remove("AUGUR_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -129,7 +129,7 @@ fn mb_per_s(bytes: usize, per_run: Duration) -> f64 {
 
 /// The built-in pack cut to the rules named.
 fn pack_of(sandbox: &Sandbox, ids: &[&str]) -> Pack {
-    let mut pack = Pack::builtin(sandbox);
+    let mut pack = Pack::builtin(sandbox, augur::sandbox::Roles::ALL);
     assert!(pack.failures.is_empty(), "built-in rules failed to load");
     pack.rules.retain(|r| ids.contains(&r.id.as_str()));
     assert_eq!(pack.rules.len(), ids.len(), "built-in rules {ids:?}");
