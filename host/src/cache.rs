@@ -7,9 +7,10 @@
 //! misses and recompiles. Each file is written to a temporary name and
 //! renamed into place, so a reader never sees half an entry and several
 //! augur processes may fill the cache at once; the last rename wins, and all
-//! of them wrote the same bytes. An entry carries a checksum of what it
-//! holds; one that fails it (a torn copy, a disk error, a truncated restore
-//! of a CI cache) is removed and the component compiled again.
+//! of them wrote the same bytes. An entry's name carries a checksum of what
+//! it holds; one that fails it (a torn copy, a disk error, a truncated restore
+//! of a CI cache) is removed and the component compiled again. A sound entry
+//! is mapped, not copied, into memory.
 //!
 //! The cache holds native code that augur runs: it is trusted like the
 //! `augur` binary. Keep it in a directory only you (or your CI job) can
@@ -20,7 +21,7 @@
 use std::{
     fs,
     hash::{Hash, Hasher},
-    io::Write,
+    io::{Read, Write},
     path::{Path, PathBuf},
     sync::atomic::{AtomicBool, Ordering},
 };
@@ -30,15 +31,12 @@ use wasmtime::{Engine, component::Component};
 /// The environment variable naming the cache directory (`off`: no cache).
 pub const CACHE_DIR_VAR: &str = "AUGUR_CACHE_DIR";
 
-/// The first bytes of every entry, with the layout's version.
-const MAGIC: &[u8; 8] = b"augurcw1";
-
 /// Entries live in a folder named for the layout, so that a future layout
 /// never reads this one's files.
-const LAYOUT: &str = "components-v1";
+const LAYOUT: &str = "components-v2";
 
-/// What an entry file starts with: magic, payload length, payload crc32.
-const HEADER_BYTES: usize = 8 + 8 + 4;
+/// Bytes read at a time while checking an entry.
+const CHECK_CHUNK: usize = 256 << 10;
 
 /// Where compiled components are kept, if anywhere.
 #[derive(Debug, Clone)]
@@ -105,37 +103,25 @@ impl CompileCache {
         digest: &[u8; 32],
         compile: impl FnOnce() -> Result<wasmtime::Result<Component>, crate::sandbox::LoadError>,
     ) -> Result<(wasmtime::Result<Component>, Provenance), crate::sandbox::LoadError> {
-        let Some(path) = self.entry_path(engine, digest) else {
+        let Some(dir) = self.entries_dir() else {
             return Ok((compile()?, Provenance::Compiled));
         };
-        if let Some(component) = load_entry(engine, &path) {
+        let prefix = entry_prefix(engine, digest);
+        if let Some(component) = load_entry(engine, &dir, &prefix) {
             return Ok((Ok(component), Provenance::Cached));
         }
         let compiled = compile()?;
-        if let Ok(component) = &compiled {
-            if let Err(e) = store_entry(&path, component) {
-                if !self.warned.swap(true, Ordering::Relaxed) {
-                    eprintln!(
-                        "augur: warning: cannot write the compile cache in {}: {e}; rules are compiled at \
-                         every start (set {CACHE_DIR_VAR} to a writable directory, or to `off`)",
-                        crate::sanitize::escape(
-                            &path.parent().unwrap_or(&path).display().to_string()
-                        )
-                    );
-                }
-            }
+        if let Ok(component) = &compiled
+            && let Err(e) = store_entry(&dir, &prefix, component)
+            && !self.warned.swap(true, Ordering::Relaxed)
+        {
+            eprintln!(
+                "augur: warning: cannot write the compile cache in {}: {e}; rules are compiled at \
+                 every start (set {CACHE_DIR_VAR} to a writable directory, or to `off`)",
+                crate::sanitize::escape(&dir.display().to_string())
+            );
         }
         Ok((compiled, Provenance::Compiled))
-    }
-
-    /// The file holding `digest` compiled for `engine`.
-    fn entry_path(&self, engine: &Engine, digest: &[u8; 32]) -> Option<PathBuf> {
-        let dir = self.entries_dir()?;
-        Some(dir.join(format!(
-            "{}-{:016x}.cwasm",
-            crate::pack::hex(digest),
-            engine_key(engine)
-        )))
     }
 
     /// Removes every entry; returns how many files and bytes went.
@@ -151,7 +137,6 @@ impl CompileCache {
         let (mut files, mut bytes) = (0, 0);
         for entry in entries {
             let entry = entry?;
-            let path = entry.path();
             // Only what the cache writes: entries and leftover temporary files.
             let name = entry.file_name();
             let name = name.to_string_lossy();
@@ -159,7 +144,7 @@ impl CompileCache {
                 continue;
             }
             let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            fs::remove_file(&path)?;
+            fs::remove_file(entry.path())?;
             files += 1;
             bytes += len;
         }
@@ -183,81 +168,117 @@ impl CompileCache {
     }
 }
 
-/// What decides whether code compiled by one engine runs in another:
-/// wasmtime's compatibility hash (version, settings, target, CPU features).
+/// What decides whether an entry serves this augur: wasmtime's compatibility
+/// hash (its version, the engine's settings, the target, the CPU features),
+/// and augur's version, as a rule's `setup` ran in this augur's sandbox.
 pub fn engine_key(engine: &Engine) -> u64 {
     // SipHash with fixed keys: the same on every run of this build.
     let mut hasher = std::hash::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    crate::contract::CONTRACT_VERSION.hash(&mut hasher);
     hasher.finish()
 }
 
-/// A sound entry at `path`, deserialized for `engine`; `None` when there is
-/// none, and when it is unsound (then it is removed, to be written again).
-fn load_entry(engine: &Engine, path: &Path) -> Option<Component> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => {
-            tracing::warn!(path = %path.display(), "cannot read a compile cache entry: {e}");
-            return None;
-        }
+/// The start of the file names of `digest` compiled for `engine`; the rest
+/// of a name is the CRC-32 of the file's contents.
+fn entry_prefix(engine: &Engine, digest: &[u8; 32]) -> String {
+    format!("{}-{:016x}-", crate::pack::hex(digest), engine_key(engine))
+}
+
+/// The entries of `dir` whose names start with `prefix`, with the checksum
+/// each name gives (`None`: the name is not an entry's).
+fn entries_named(dir: &Path, prefix: &str) -> Vec<(PathBuf, Option<u32>)> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
     };
-    match check_entry(&bytes) {
-        Ok(payload) => {
-            // SAFETY: the payload is what `Component::serialize` wrote for an
-            // engine with this compatibility hash (the file is named for it,
-            // and wasmtime checks it again), and its checksum holds, so it is
-            // the code wasmtime compiled, unchanged. The cache directory is
-            // trusted like the augur binary (see the module docs).
-            match unsafe { Component::deserialize(engine, payload) } {
-                Ok(component) => return Some(component),
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), "compile cache entry refused: {e:#}");
-                }
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let crc = name.strip_prefix(prefix)?.strip_suffix(".cwasm")?;
+            Some((e.path(), u32::from_str_radix(crc, 16).ok()))
+        })
+        .collect()
+}
+
+/// A sound entry named for `prefix`, mapped for `engine`; `None` when there
+/// is none, and when it is unsound (then it is removed, to be written again).
+fn load_entry(engine: &Engine, dir: &Path, prefix: &str) -> Option<Component> {
+    let mut found = None;
+    for (path, crc) in entries_named(dir, prefix) {
+        let checked = match crc {
+            Some(crc) => check_entry(&path, crc),
+            None => Err("not an entry's name".into()),
+        };
+        match checked {
+            Ok(()) if found.is_none() => found = Some(path),
+            Ok(()) => {}
+            Err(why) => {
+                tracing::warn!(path = %path.display(), "compile cache entry unsound: {why}");
+                let _ = fs::remove_file(&path);
             }
         }
-        Err(why) => tracing::warn!(path = %path.display(), "compile cache entry unsound: {why}"),
     }
-    let _ = fs::remove_file(path);
-    None
+    let path = found?;
+    // SAFETY: the file is what `Component::serialize` wrote for an engine
+    // with this compatibility hash (its name says so, and wasmtime checks it
+    // again), and its checksum holds, so it is the code wasmtime compiled,
+    // unchanged. The cache directory is trusted like the augur binary (see
+    // the module docs): nothing else writes it while augur maps it.
+    match unsafe { Component::deserialize_file(engine, &path) } {
+        Ok(component) => Some(component),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "compile cache entry refused: {e:#}");
+            let _ = fs::remove_file(&path);
+            None
+        }
+    }
 }
 
-/// The payload of an entry whose header and checksum hold.
-fn check_entry(bytes: &[u8]) -> Result<&[u8], &'static str> {
-    if bytes.len() < HEADER_BYTES || &bytes[..8] != MAGIC {
-        return Err("not an entry of this cache layout");
+/// Whether the file at `path` has the CRC-32 `expected`, read in chunks.
+fn check_entry(path: &Path, expected: u32) -> Result<(), String> {
+    let mut file = fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buffer = vec![0; CHECK_CHUNK];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.to_string()),
+        }
     }
-    let len = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
-    let crc = u32::from_le_bytes(bytes[16..20].try_into().unwrap());
-    let payload = &bytes[HEADER_BYTES..];
-    if payload.len() as u64 != len {
-        return Err("truncated or extended");
+    match hasher.finalize() {
+        crc if crc == expected => Ok(()),
+        crc => Err(format!(
+            "its contents have checksum {crc:08x}, its name says {expected:08x} (cut short or damaged)"
+        )),
     }
-    if crc32fast::hash(payload) != crc {
-        return Err("checksum mismatch");
-    }
-    Ok(payload)
 }
 
-/// Writes an entry atomically: a temporary file in the same directory,
-/// synced, then renamed over the entry's name.
-fn store_entry(path: &Path, component: &Component) -> std::io::Result<()> {
-    let payload = component
+/// Writes an entry atomically: a temporary file in `dir`, synced, then
+/// renamed to its name (`prefix` and its checksum). Other entries of the
+/// same prefix are removed.
+fn store_entry(dir: &Path, prefix: &str, component: &Component) -> std::io::Result<()> {
+    let bytes = component
         .serialize()
         .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
-    let dir = path.parent().expect("entries live in a directory");
     fs::create_dir_all(dir)?;
     let mut file = tempfile::Builder::new()
         .prefix(".tmp")
         .suffix(".cwasm")
         .tempfile_in(dir)?;
-    file.write_all(MAGIC)?;
-    file.write_all(&(payload.len() as u64).to_le_bytes())?;
-    file.write_all(&crc32fast::hash(&payload).to_le_bytes())?;
-    file.write_all(&payload)?;
+    file.write_all(&bytes)?;
     file.as_file().sync_data()?;
-    file.persist(path).map_err(|e| e.error)?;
+    let crc = crc32fast::hash(&bytes);
+    let path = dir.join(format!("{prefix}{crc:08x}.cwasm"));
+    file.persist(&path).map_err(|e| e.error)?;
+    for (other, _) in entries_named(dir, prefix) {
+        if other != path {
+            let _ = fs::remove_file(other);
+        }
+    }
     Ok(())
 }
 
@@ -265,26 +286,21 @@ fn store_entry(path: &Path, component: &Component) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    fn entry(payload: &[u8]) -> Vec<u8> {
-        let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        bytes.extend_from_slice(payload);
-        bytes
-    }
-
     #[test]
     fn an_entry_is_checked_before_it_is_used() {
-        let good = entry(b"compiled code");
-        assert_eq!(check_entry(&good), Ok(&b"compiled code"[..]));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entry.cwasm");
+        let code = b"compiled code".repeat(100_000);
+        fs::write(&path, &code).unwrap();
+        let crc = crc32fast::hash(&code);
+        assert_eq!(check_entry(&path, crc), Ok(()));
         // Cut short, as a torn copy or an interrupted cache restore leaves it.
-        assert!(check_entry(&good[..good.len() - 1]).is_err());
-        assert!(check_entry(&good[..10]).is_err());
+        fs::write(&path, &code[..code.len() - 1]).unwrap();
+        assert!(check_entry(&path, crc).is_err());
         // One bit flipped in the code.
-        let mut flipped = good.clone();
-        *flipped.last_mut().unwrap() ^= 1;
-        assert_eq!(check_entry(&flipped), Err("checksum mismatch"));
-        // Something else altogether.
-        assert!(check_entry(b"\0asm\x0d\0\x01\0 a component, not an entry").is_err());
+        let mut flipped = code.clone();
+        flipped[700_000] ^= 1;
+        fs::write(&path, &flipped).unwrap();
+        assert!(check_entry(&path, crc).unwrap_err().contains("damaged"));
     }
 }

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod log;
 pub mod output;
 pub mod pack;
+mod preinit;
 pub mod report;
 pub mod run;
 pub mod sandbox;

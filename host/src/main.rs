@@ -106,6 +106,22 @@ struct RunArgs {
     /// make time-dependent findings reproducible.
     #[arg(long, value_name = "TIME", value_parser = parse_now)]
     now: Option<std::time::SystemTime>,
+    #[command(flatten)]
+    threads: ThreadsArg,
+}
+
+#[derive(Args)]
+struct ThreadsArg {
+    /// Threads making rule calls. Default: one per core. The report is the
+    /// same, byte for byte, whatever the number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+}
+
+impl ThreadsArg {
+    fn count(&self) -> usize {
+        self.threads.map_or_else(RunOptions::all_cores, usize::from)
+    }
 }
 
 /// `--now`: an RFC 3339 timestamp.
@@ -148,6 +164,8 @@ struct EvalArgs {
     /// Exit 1 unless METRIC (wrong, false_alarms) is at most PERCENT.
     #[arg(long, value_name = "METRIC=PERCENT", value_parser = parse_bound)]
     max: Vec<(String, f64)>,
+    #[command(flatten)]
+    threads: ThreadsArg,
 }
 
 /// `--min`/`--max`: `causal=85`.
@@ -319,6 +337,7 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
     let options = RunOptions {
         timings: !args.no_timings,
         fail_closed: args.fail_closed,
+        threads: args.threads.count(),
     };
     let report = augur::run::run(sandbox, &pack, &inputs, &options);
     let rendered = output::render(&report, args.format);
@@ -414,6 +433,7 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
     let options = RunOptions {
         timings: false,
         fail_closed: false,
+        threads: args.threads.count(),
     };
     let report = augur::run::run(sandbox, &pack, &inputs, &options);
     if report.interrupted.is_some() {

@@ -427,7 +427,7 @@ fn load_entry(
             ));
         }
     }
-    if roles_of(&bytes).is_some_and(|roles| !roles.any_of(needed)) {
+    if roles_of(&bytes).is_some_and(|roles| roles.idle_in(needed)) {
         return Ok(None);
     }
     let key = (digest, entry.limits.stack_kib);

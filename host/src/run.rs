@@ -7,7 +7,13 @@
 //! `invalid_output`; too many findings and overlong strings are cut, with a
 //! warning saying so.
 
-use std::{collections::HashMap, collections::HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
 use augur_sdk::window::{LogWindow, Windows};
 
@@ -16,6 +22,7 @@ use serde_json::Value;
 use crate::{
     contract,
     input::{JobInput, Problem, ProblemSeverity, Series, SnapshotInput},
+    limits::WORKER_STACK_BYTES,
     pack::{FailurePolicy, Pack, PackRule},
     report::{
         ErrorOut, EvidenceOut, FindingOut, InputStats, Interruption, LogOut, Report, RuleStats,
@@ -36,6 +43,16 @@ pub struct RunOptions {
     pub timings: bool,
     /// Treat every rule as fail-closed, whatever the pack says.
     pub fail_closed: bool,
+    /// Threads making rule calls (at least 1). The report is the same
+    /// whatever the number, byte for byte.
+    pub threads: usize,
+}
+
+impl RunOptions {
+    /// Every core of the machine.
+    pub fn all_cores() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
 }
 
 pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions) -> Report {
@@ -107,85 +124,91 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
     let series_views: Vec<InputView> = inputs.series.iter().map(InputView::series).collect();
     let job_views: Vec<InputView> = inputs.jobs.iter().map(InputView::job).collect();
 
-    // Every call of every rule, planned up front so an interruption can say
-    // how far the run got. Correlators run last, once, over what the others
+    // The work, planned up front so that an interruption can say how far the
+    // run got: a unit is one deriver over one series, or one job read once
+    // by every classifier. Correlators run last, once, over what the others
     // found.
-    let plans: Vec<Vec<(&InputView, Call)>> = pack
-        .rules
-        .iter()
-        .map(|rule| {
-            let mut calls: Vec<(&InputView, Call)> = Vec::new();
-            if rule.component.is_deriver() {
-                calls.extend(
-                    series_views
-                        .iter()
-                        .zip(&wit_series)
-                        .map(|(v, s)| (v, Call::Derive(s))),
-                );
-            }
-            if rule.component.is_classifier() {
-                calls.extend(
-                    job_views
-                        .iter()
-                        .zip(&inputs.jobs)
-                        .map(|(v, j)| (v, Call::Classify(j))),
-                );
-            }
-            calls
-        })
+    let rules = &pack.rules;
+    let derivers: Vec<usize> = (0..rules.len())
+        .filter(|&i| rules[i].component.is_deriver())
         .collect();
-    let correlators: Vec<usize> = (0..pack.rules.len())
-        .filter(|&i| pack.rules[i].component.is_correlator())
+    let classifiers: Vec<usize> = (0..rules.len())
+        .filter(|&i| rules[i].component.is_classifier())
         .collect();
-    let mut progress = Progress {
-        planned_calls: (plans.iter().map(Vec::len).sum::<usize>() + correlators.len()) as u64,
-        completed_calls: 0,
-        stats: pack
-            .rules
-            .iter()
-            .map(|rule| RuleStats {
-                rule: rule.id.clone(),
-                version: rule.info.version.clone(),
-                calls: 0,
-                findings: 0,
-                errors: 0,
-                fuel_used: 0,
-                wall_time_ms: None,
-            })
-            .collect(),
-        walls: vec![std::time::Duration::ZERO; pack.rules.len()],
-        lossy_warned: HashSet::new(),
-    };
+    let correlators: Vec<usize> = (0..rules.len())
+        .filter(|&i| rules[i].component.is_correlator())
+        .collect();
+    let mut units: Vec<Unit> = Vec::new();
+    for &rule in &derivers {
+        units.extend((0..inputs.series.len()).map(|series| Unit::Derive { rule, series }));
+    }
+    if !classifiers.is_empty() {
+        units.extend((0..inputs.jobs.len()).map(|job| Unit::Job { job }));
+    }
+    let planned_calls = (derivers.len() * inputs.series.len()
+        + classifiers.len() * inputs.jobs.len()
+        + correlators.len()) as u64;
 
-    let mut runner = Runner {
+    let runner = Runner {
         sandbox,
         pack,
         options,
-        report: &mut report,
-        progress: &mut progress,
     };
-    let mut interrupted = None;
-    'rules: for (index, calls) in plans.into_iter().enumerate() {
-        for (view, call) in calls {
-            if let Err(stop) = runner.call(index, view, call) {
-                interrupted = Some(stop);
-                break 'rules;
-            }
+    let threads = options.threads.max(1);
+    // Few jobs for many threads (one large log, say): the classifiers of a
+    // job share the threads, window by window.
+    let jobs_in_units = units
+        .iter()
+        .filter(|u| matches!(u, Unit::Job { .. }))
+        .count();
+    let inner = if jobs_in_units < threads { threads } else { 1 };
+    let results = parallel(units.len(), threads, sandbox, |i| match units[i] {
+        Unit::Derive { rule, series } => {
+            runner.derive(rule, &series_views[series], &wit_series[series])
         }
+        Unit::Job { job } => runner.job(&classifiers, &job_views[job], &inputs.jobs[job], inner),
+    });
+
+    let mut tallies = vec![Tally::default(); rules.len()];
+    let mut completed_calls = 0;
+    let mut stopped: Option<Stop> = None;
+    let mut not_started = false;
+    for result in results {
+        let Some(collected) = result else {
+            not_started = true;
+            continue;
+        };
+        completed_calls += collected.completed_calls;
+        if stopped.is_none() {
+            stopped = collected.stopped.clone();
+        }
+        collected.into_report(&mut report, &mut tallies);
     }
+    let mut interrupted = (stopped.is_some() || not_started).then(|| Interruption {
+        completed_calls,
+        planned_calls,
+        stopped_rule: stopped.as_ref().map(|s| rules[s.rule].id.clone()),
+        stopped_input: stopped.as_ref().map(|s| s.input.clone()),
+    });
     if interrupted.is_none() && !correlators.is_empty() {
         // In report order, so that correlators see the same list every run.
-        runner.report.sort();
-        let reported: Vec<contract::ReportedFinding> = runner
-            .report
-            .findings
-            .iter()
-            .map(reported_finding)
-            .collect();
+        report.sort();
+        let reported: Vec<contract::ReportedFinding> =
+            report.findings.iter().map(reported_finding).collect();
         let view = InputView::findings(&reported);
-        for index in correlators {
-            if let Err(stop) = runner.call(index, &view, Call::Correlate(&reported)) {
-                interrupted = Some(stop);
+        for &index in &correlators {
+            let mut collected = Collected::default();
+            runner.correlate(index, &view, &reported, &mut collected);
+            completed_calls += collected.completed_calls;
+            let stop = collected.stopped.clone();
+            collected.into_report(&mut report, &mut tallies);
+            if let Some(stop) = stop {
+                interrupted = Some(Interruption {
+                    completed_calls,
+                    planned_calls,
+                    stopped_rule: Some(rules[stop.rule].id.clone()),
+                    stopped_input: Some(stop.input),
+                });
                 break;
             }
         }
@@ -194,126 +217,341 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
     // say): the run is still an interrupted one, never a clean pass.
     if interrupted.is_none() && sandbox.is_interrupted() {
         interrupted = Some(Interruption {
-            completed_calls: progress.completed_calls,
-            planned_calls: progress.planned_calls,
+            completed_calls,
+            planned_calls,
             stopped_rule: None,
             stopped_input: None,
         });
     }
     report.interrupted = interrupted;
-    for (mut stats, wall) in progress.stats.into_iter().zip(progress.walls) {
-        if options.timings {
-            stats.wall_time_ms = Some((wall.as_secs_f64() * 1e6).round() / 1e3);
-        }
-        report.stats.rules.push(stats);
+    for (rule, tally) in rules.iter().zip(tallies) {
+        report.stats.rules.push(RuleStats {
+            rule: rule.id.clone(),
+            version: rule.info.version.clone(),
+            calls: tally.calls,
+            findings: tally.findings,
+            errors: tally.errors,
+            fuel_used: tally.fuel_used,
+            wall_time_ms: options
+                .timings
+                .then(|| (tally.wall.as_secs_f64() * 1e6).round() / 1e3),
+        });
     }
     report.sort();
     report
 }
 
-/// How far a run has got.
-struct Progress {
-    planned_calls: u64,
-    completed_calls: u64,
-    /// Per rule of the pack, in pack order.
-    stats: Vec<RuleStats>,
-    walls: Vec<std::time::Duration>,
-    /// Logs read from disk already said to hold invalid UTF-8.
-    lossy_warned: HashSet<String>,
+/// One piece of a run's work, done on one thread.
+enum Unit {
+    /// A deriver over one series.
+    Derive { rule: usize, series: usize },
+    /// One job, each window read once and handed to every classifier.
+    Job { job: usize },
 }
 
-/// What each call needs: the sandbox, the pack, and where results go.
+/// Runs `work` for each of `count` units on `threads` threads, and returns
+/// the results in unit order: the order, and so the report, does not depend
+/// on which thread did what. A unit not started because the run was
+/// interrupted is `None`.
+fn parallel<T: Send>(
+    count: usize,
+    threads: usize,
+    sandbox: &Sandbox,
+    work: impl Fn(usize) -> T + Sync,
+) -> Vec<Option<T>> {
+    let results: Vec<Mutex<Option<T>>> = (0..count).map(|_| Mutex::new(None)).collect();
+    spread(
+        count,
+        threads,
+        || sandbox.is_interrupted(),
+        |i| {
+            let result = work(i);
+            *results[i].lock().unwrap() = Some(result);
+        },
+    );
+    results
+        .into_iter()
+        .map(|r| r.into_inner().unwrap())
+        .collect()
+}
+
+/// Calls `work(i)` once for each `i` below `count`, on up to `threads`
+/// threads that each have a stack for wasm, taking the next `i` as each
+/// finishes; no new `i` is begun once `stop()` says so.
+fn spread(
+    count: usize,
+    threads: usize,
+    stop: impl Fn() -> bool + Sync,
+    work: impl Fn(usize) + Sync,
+) {
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= count || stop() {
+                break;
+            }
+            work(i);
+        }
+    };
+    let threads = threads.min(count);
+    if threads <= 1 {
+        // The calling thread has a stack for wasm (`limits::WORKER_STACK_BYTES`).
+        worker();
+        return;
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            std::thread::Builder::new()
+                .name("augur-worker".into())
+                .stack_size(WORKER_STACK_BYTES)
+                .spawn_scoped(scope, worker)
+                .expect("starting a worker thread");
+        }
+    });
+}
+
+/// Where a run stopped: the rule and input of the call that was running.
+#[derive(Debug, Clone)]
+struct Stop {
+    rule: usize,
+    input: String,
+}
+
+/// One rule's share of the stats.
+#[derive(Debug, Clone, Default)]
+struct Tally {
+    calls: u64,
+    findings: u64,
+    errors: u64,
+    fuel_used: u64,
+    wall: std::time::Duration,
+}
+
+/// What some calls produced, before it joins the report.
+#[derive(Debug, Default)]
+struct Collected {
+    findings: Vec<FindingOut>,
+    errors: Vec<ErrorOut>,
+    warnings: Vec<WarningOut>,
+    logs: Vec<LogOut>,
+    /// (rule index, its share of the stats).
+    tallies: Vec<(usize, Tally)>,
+    completed_calls: u64,
+    stopped: Option<Stop>,
+}
+
+impl Collected {
+    /// The tally of rule `index`.
+    fn tally(&mut self, index: usize) -> &mut Tally {
+        match self.tallies.iter().position(|(i, _)| *i == index) {
+            Some(at) => &mut self.tallies[at].1,
+            None => {
+                self.tallies.push((index, Tally::default()));
+                &mut self.tallies.last_mut().unwrap().1
+            }
+        }
+    }
+
+    /// Adds `other` after what is here.
+    fn append(&mut self, other: Collected) {
+        self.findings.extend(other.findings);
+        self.errors.extend(other.errors);
+        self.warnings.extend(other.warnings);
+        self.logs.extend(other.logs);
+        for (index, t) in other.tallies {
+            let mine = self.tally(index);
+            mine.calls += t.calls;
+            mine.findings += t.findings;
+            mine.errors += t.errors;
+            mine.fuel_used += t.fuel_used;
+            mine.wall += t.wall;
+        }
+        self.completed_calls += other.completed_calls;
+        if self.stopped.is_none() {
+            self.stopped = other.stopped;
+        }
+    }
+
+    fn into_report(self, report: &mut Report, tallies: &mut [Tally]) {
+        report.findings.extend(self.findings);
+        report.errors.extend(self.errors);
+        report.warnings.extend(self.warnings);
+        report.logs.extend(self.logs);
+        for (index, t) in self.tallies {
+            let total = &mut tallies[index];
+            total.calls += t.calls;
+            total.findings += t.findings;
+            total.errors += t.errors;
+            total.fuel_used += t.fuel_used;
+            total.wall += t.wall;
+        }
+    }
+}
+
+/// One classifier's progress through one job.
+struct Lane {
+    rule: usize,
+    scanner: bool,
+    /// A log scanner's state between windows.
+    state: Vec<u8>,
+    /// The rule failed on a window: a scanner cannot go on without its state.
+    failed: bool,
+    collected: Collected,
+}
+
+/// What each call needs: the sandbox, the pack and the options.
 struct Runner<'r> {
     sandbox: &'r Sandbox,
     pack: &'r Pack,
     options: &'r RunOptions,
-    report: &'r mut Report,
-    progress: &'r mut Progress,
 }
 
 impl Runner<'_> {
-    /// Makes one call of rule `index` and collects what it returned; or,
-    /// when the run is interrupted, says where it stopped.
-    fn call(&mut self, index: usize, view: &InputView, call: Call) -> Result<(), Interruption> {
+    fn derive(
+        &self,
+        index: usize,
+        view: &InputView,
+        series: &[contract::WitSnapshot],
+    ) -> Collected {
+        let mut out = Collected::default();
         if self.sandbox.is_interrupted() {
-            return Err(self.interruption(index, None));
+            out.stopped = Some(Stop {
+                rule: index,
+                input: view.name().to_owned(),
+            });
+            return out;
         }
         let rule = &self.pack.rules[index];
         tracing::debug!(rule = %rule.id, input = view.name(), "calling the rule");
-        let (component, limits, config) = (&rule.component, &rule.limits, &rule.config);
-        let outcome = match call {
-            Call::Derive(series) => self.sandbox.derive(component, limits, series, config),
-            Call::Classify(job) => return self.classify(index, view, job),
-            Call::Correlate(found) => self.sandbox.correlate(component, limits, found, config),
-        };
-        self.settle(index, view, outcome)?;
-        self.progress.completed_calls += 1;
-        Ok(())
+        let outcome = self
+            .sandbox
+            .derive(&rule.component, &rule.limits, series, &rule.config);
+        if self.settle(index, view, outcome, &mut out) {
+            out.completed_calls += 1;
+        }
+        out
     }
 
-    /// Where the run stopped, for the report.
-    fn interruption(&self, index: usize, input: Option<&str>) -> Interruption {
-        Interruption {
-            completed_calls: self.progress.completed_calls,
-            planned_calls: self.progress.planned_calls,
-            stopped_rule: input.map(|_| self.pack.rules[index].id.clone()),
-            stopped_input: input.map(str::to_owned),
+    fn correlate(
+        &self,
+        index: usize,
+        view: &InputView,
+        found: &[contract::ReportedFinding],
+        out: &mut Collected,
+    ) {
+        let rule = &self.pack.rules[index];
+        tracing::debug!(rule = %rule.id, input = view.name(), "calling the rule");
+        let outcome = self
+            .sandbox
+            .correlate(&rule.component, &rule.limits, found, &rule.config);
+        if self.settle(index, view, outcome, out) {
+            out.completed_calls += 1;
         }
     }
 
-    /// Books one sandbox call's time, and collects what it returned (true
-    /// when it returned without an error).
+    /// Books one sandbox call and collects what it returned. False when the
+    /// call was interrupted (`out.stopped` then says where).
     fn settle(
-        &mut self,
+        &self,
         index: usize,
         view: &InputView,
         outcome: CallOutcome,
-    ) -> Result<bool, Interruption> {
+        out: &mut Collected,
+    ) -> bool {
         let rule = &self.pack.rules[index];
-        self.progress.walls[index] += outcome.usage.wall_time;
+        out.tally(index).wall += outcome.usage.wall_time;
         if matches!(outcome.result, Err(CallError::Interrupted)) {
-            return Err(self.interruption(index, Some(view.name())));
+            out.stopped = Some(Stop {
+                rule: index,
+                input: view.name().to_owned(),
+            });
+            return false;
         }
-        let ok = outcome.result.is_ok();
         let fail_closed = self.options.fail_closed || rule.on_error == FailurePolicy::FailClosed;
-        collect(
-            self.report,
-            &mut self.progress.stats[index],
-            rule,
-            fail_closed,
-            view,
-            outcome,
-        );
-        Ok(ok)
+        collect(out, index, rule, fail_closed, view, outcome);
+        true
     }
 
-    /// Runs a classifier over one job, window by window (a small log is one
-    /// window). A log scanner gets `scan` for each window, carrying its state,
-    /// then `finish`. Any other classifier gets `classify` for each window,
-    /// and its findings from all windows are merged by kind and fingerprint
-    /// (the last window's kept).
-    fn classify(
-        &mut self,
-        index: usize,
+    /// Runs the classifiers `rules` over one job, reading each window of its
+    /// log once and handing it to every one of them (on `threads` threads).
+    /// A log scanner gets `scan` for each window, carrying its state, then
+    /// `finish`. Any other classifier gets `classify` for each window, and
+    /// its findings from all windows are merged by kind and fingerprint (the
+    /// last window's kept). Rules that window logs alike share one reading.
+    fn job(&self, rules: &[usize], view: &InputView, job: &JobInput, threads: usize) -> Collected {
+        let mut out = Collected::default();
+        let mut groups: Vec<((usize, usize), Vec<usize>)> = Vec::new();
+        for &index in rules {
+            let limits = &self.pack.rules[index].limits;
+            let key = (limits.window_bytes, limits.window_overlap_lines);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(index),
+                None => groups.push((key, vec![index])),
+            }
+        }
+        let mut lossy_warned = false;
+        for ((window_bytes, overlap), members) in groups {
+            let mut lanes: Vec<Lane> = members
+                .into_iter()
+                .map(|rule| Lane {
+                    rule,
+                    scanner: self.pack.rules[rule].component.is_log_scanner(),
+                    state: Vec::new(),
+                    failed: false,
+                    collected: Collected::default(),
+                })
+                .collect();
+            self.read_job(
+                &mut lanes,
+                view,
+                job,
+                window_bytes,
+                overlap,
+                threads,
+                &mut lossy_warned,
+                &mut out,
+            );
+            for lane in lanes {
+                out.append(lane.collected);
+            }
+            if out.stopped.is_some() {
+                break;
+            }
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn read_job(
+        &self,
+        lanes: &mut [Lane],
         view: &InputView,
         job: &JobInput,
-    ) -> Result<(), Interruption> {
-        let rule = &self.pack.rules[index];
-        let (component, limits, config) = (&rule.component, &rule.limits, &rule.config);
-        let scanner = component.is_log_scanner();
-        let first_finding = self.report.findings.len();
+        window_bytes: usize,
+        overlap: usize,
+        threads: usize,
+        lossy_warned: &mut bool,
+        out: &mut Collected,
+    ) {
+        let first_findings: Vec<usize> = lanes.iter().map(|l| l.collected.findings.len()).collect();
         let mut windows = match job.reader() {
-            Ok(reader) => Windows::new(reader, limits.window_bytes, limits.window_overlap_lines),
+            Ok(reader) => Windows::new(reader, window_bytes, overlap),
             Err(e) => {
-                self.unreadable(index, job, &e);
-                return Ok(());
+                for lane in lanes.iter_mut() {
+                    self.unreadable(lane, job, &e);
+                }
+                return;
             }
         };
-        let mut state = Vec::new();
         let mut window_count = 0;
         loop {
             if self.sandbox.is_interrupted() {
-                return Err(self.interruption(index, Some(view.name())));
+                out.stopped = Some(Stop {
+                    rule: lanes[0].rule,
+                    input: view.name().to_owned(),
+                });
+                return;
             }
             let window = match windows.next_window() {
                 Ok(Some(window)) => window,
@@ -326,27 +564,29 @@ impl Runner<'_> {
                 },
                 Ok(None) => break,
                 Err(e) => {
-                    self.unreadable(index, job, &e);
-                    return Ok(());
+                    for lane in lanes.iter_mut().filter(|l| !l.failed) {
+                        self.unreadable(lane, job, &e);
+                    }
+                    return;
                 }
             };
             window_count += 1;
             let last_window = windows.lines_exhausted();
             if last_window {
-                self.report.warnings.push(WarningOut {
-                    rule: Some(rule.id.clone()),
-                    input: job.source.clone(),
-                    message: format!(
-                        "the log has more than {} lines; lines past that cannot be numbered and were not read",
-                        u32::MAX
-                    ),
-                });
+                for lane in lanes.iter_mut() {
+                    lane.collected.warnings.push(WarningOut {
+                        rule: Some(self.pack.rules[lane.rule].id.clone()),
+                        input: job.source.clone(),
+                        message: format!(
+                            "the log has more than {} lines; lines past that cannot be numbered and were not read",
+                            u32::MAX
+                        ),
+                    });
+                }
             }
-            if window.lossy
-                && job.text().is_none()
-                && self.progress.lossy_warned.insert(job.source.clone())
-            {
-                self.report.warnings.push(WarningOut {
+            if window.lossy && job.text().is_none() && !*lossy_warned {
+                *lossy_warned = true;
+                out.warnings.push(WarningOut {
                     rule: None,
                     input: job.source.clone(),
                     message: format!(
@@ -363,39 +603,83 @@ impl Runner<'_> {
                 text: window.text,
                 first_line: window.first_line,
             };
-            if scanner {
-                let outcome =
-                    self.sandbox
-                        .scan(component, limits, &wit, window.overlap, &state, config);
-                let (outcome, new_state) = split_state(outcome, limits.max_state_bytes);
-                if !self.settle(index, &window_view, outcome)? {
-                    // The rule failed on this window: its error is in the
-                    // report, and without its state it cannot go on.
-                    self.progress.completed_calls += 1;
-                    return Ok(());
+            let window_overlap = window.overlap;
+            let call = |lane: &mut Lane| {
+                if lane.failed || lane.collected.stopped.is_some() {
+                    return;
                 }
-                state = new_state;
-            } else {
-                let outcome = self.sandbox.classify(component, limits, &wit, config);
-                self.settle(index, &window_view, outcome)?;
+                let rule = &self.pack.rules[lane.rule];
+                tracing::debug!(rule = %rule.id, input = view.name(), "calling the rule");
+                let (component, limits, config) = (&rule.component, &rule.limits, &rule.config);
+                if lane.scanner {
+                    let outcome = self.sandbox.scan(
+                        component,
+                        limits,
+                        &wit,
+                        window_overlap,
+                        &lane.state,
+                        config,
+                    );
+                    let (outcome, new_state) = split_state(outcome, limits.max_state_bytes);
+                    let ok = outcome.result.is_ok();
+                    if !self.settle(lane.rule, &window_view, outcome, &mut lane.collected) {
+                        return;
+                    }
+                    if ok {
+                        lane.state = new_state;
+                    } else {
+                        // Its error is in the report, and without its state
+                        // it cannot go on.
+                        lane.failed = true;
+                        lane.collected.completed_calls += 1;
+                    }
+                } else {
+                    let outcome = self.sandbox.classify(component, limits, &wit, config);
+                    self.settle(lane.rule, &window_view, outcome, &mut lane.collected);
+                }
+            };
+            on_threads(lanes, threads, call);
+            if let Some(lane) = lanes.iter().find(|l| l.collected.stopped.is_some()) {
+                out.stopped = lane.collected.stopped.clone();
+                return;
             }
             if last_window {
                 break;
             }
         }
-        if scanner {
-            let end = windows.end_line();
-            let job_view = view.with_lines(1, u64::from(end) - 1);
-            let wit = contract::JobOutput {
-                source: job.source.clone(),
-                meta: job.meta.clone(),
-                text: String::new(),
-                first_line: end,
-            };
-            let outcome = self.sandbox.finish(component, limits, &wit, &state, config);
-            self.settle(index, &job_view, outcome)?;
-        } else if window_count > 1 {
-            let findings = self.report.findings.split_off(first_finding);
+        let end = windows.end_line();
+        let job_view = view.with_lines(1, u64::from(end) - 1);
+        let wit = contract::JobOutput {
+            source: job.source.clone(),
+            meta: job.meta.clone(),
+            text: String::new(),
+            first_line: end,
+        };
+        let finish = |lane: &mut Lane| {
+            if lane.failed {
+                return;
+            }
+            let rule = &self.pack.rules[lane.rule];
+            if lane.scanner {
+                let outcome = self.sandbox.finish(
+                    &rule.component,
+                    &rule.limits,
+                    &wit,
+                    &lane.state,
+                    &rule.config,
+                );
+                if !self.settle(lane.rule, &job_view, outcome, &mut lane.collected) {
+                    return;
+                }
+            }
+            lane.collected.completed_calls += 1;
+        };
+        on_threads(lanes, threads, finish);
+        for (lane, first) in lanes.iter_mut().zip(first_findings) {
+            if lane.scanner || window_count <= 1 || lane.collected.stopped.is_some() {
+                continue;
+            }
+            let findings = lane.collected.findings.split_off(first);
             let returned = findings.len();
             let mut seen = HashSet::new();
             let mut kept: Vec<FindingOut> = findings
@@ -404,26 +688,41 @@ impl Runner<'_> {
                 .filter(|f| seen.insert((f.kind.clone(), f.fingerprint.clone())))
                 .collect();
             kept.reverse();
-            self.progress.stats[index].findings -= (returned - kept.len()) as u64;
-            self.report.findings.extend(kept);
+            lane.collected.tally(lane.rule).findings -= (returned - kept.len()) as u64;
+            lane.collected.findings.extend(kept);
         }
-        self.progress.completed_calls += 1;
-        Ok(())
+        if let Some(lane) = lanes.iter().find(|l| l.collected.stopped.is_some()) {
+            out.stopped = lane.collected.stopped.clone();
+        }
     }
 
     /// The log could not be read (it changed or vanished since it was
     /// listed): an input error for this rule, and the run goes on.
-    fn unreadable(&mut self, index: usize, job: &JobInput, e: &std::io::Error) {
-        self.report.errors.push(ErrorOut::new(
-            Some(self.pack.rules[index].id.clone()),
+    fn unreadable(&self, lane: &mut Lane, job: &JobInput, e: &std::io::Error) {
+        let out = &mut lane.collected;
+        out.errors.push(ErrorOut::new(
+            Some(self.pack.rules[lane.rule].id.clone()),
             Some(job.source.clone()),
             "input_error",
             format!("cannot read the log: {e}"),
             "check the file is still there and readable; the other inputs were analysed".into(),
         ));
-        self.progress.stats[index].errors += 1;
-        self.progress.completed_calls += 1;
+        out.tally(lane.rule).errors += 1;
+        out.completed_calls += 1;
+        lane.failed = true;
     }
+}
+
+/// Calls `call` on every lane, on up to `threads` threads.
+fn on_threads(lanes: &mut [Lane], threads: usize, call: impl Fn(&mut Lane) + Sync) {
+    let count = lanes.len();
+    let lanes: Vec<Mutex<&mut Lane>> = lanes.iter_mut().map(Mutex::new).collect();
+    spread(
+        count,
+        threads,
+        || false,
+        |i| call(&mut lanes[i].lock().unwrap()),
+    );
 }
 
 /// A scan's outcome as findings (none, or its error) and the state it
@@ -484,26 +783,20 @@ fn reported_finding(f: &FindingOut) -> contract::ReportedFinding {
     }
 }
 
-/// One call a rule is to make.
-enum Call<'a> {
-    Derive(&'a [contract::WitSnapshot]),
-    Classify(&'a JobInput),
-    Correlate(&'a [contract::ReportedFinding]),
-}
-
 fn collect(
-    report: &mut Report,
-    stats: &mut RuleStats,
+    out: &mut Collected,
+    index: usize,
     rule: &PackRule,
     fail_closed: bool,
     view: &InputView,
     outcome: CallOutcome,
 ) {
     let input = view.name();
-    stats.calls += 1;
-    stats.fuel_used += outcome.usage.fuel;
+    let tally = out.tally(index);
+    tally.calls += 1;
+    tally.fuel_used += outcome.usage.fuel;
     if !outcome.log.is_empty() {
-        report.logs.push(LogOut {
+        out.logs.push(LogOut {
             rule: rule.id.clone(),
             input: input.to_owned(),
             text: outcome.log.text,
@@ -536,8 +829,8 @@ fn collect(
                 cut(&mut p, max, &mut 0);
                 p
             });
-            stats.errors += 1;
-            report.errors.push(e);
+            out.tally(index).errors += 1;
+            out.errors.push(e);
             return;
         }
     };
@@ -545,7 +838,7 @@ fn collect(
     let limits = &rule.limits;
     let returned = findings.len();
     if returned > limits.max_findings {
-        report.warnings.push(WarningOut {
+        out.warnings.push(WarningOut {
             rule: Some(rule.id.clone()),
             input: input.to_owned(),
             message: format!(
@@ -559,8 +852,8 @@ fn collect(
     for finding in findings.into_iter().take(limits.max_findings) {
         match validate(finding, &declared, rule, view, &mut cuts) {
             Ok(f) => {
-                stats.findings += 1;
-                report.findings.push(f);
+                out.tally(index).findings += 1;
+                out.findings.push(f);
             }
             Err(message) => {
                 let e = error(
@@ -570,13 +863,13 @@ fn collect(
                      in the input, and carry JSON object data within `max_string_bytes`"
                         .into(),
                 );
-                stats.errors += 1;
-                report.errors.push(e);
+                out.tally(index).errors += 1;
+                out.errors.push(e);
             }
         }
     }
     if cuts > 0 {
-        report.warnings.push(WarningOut {
+        out.warnings.push(WarningOut {
             rule: Some(rule.id.clone()),
             input: input.to_owned(),
             message: format!(
@@ -602,7 +895,7 @@ pub(crate) enum InputView<'a> {
         /// The series' snapshots by source: one lookup per piece of evidence.
         by_source: HashMap<&'a str, &'a SnapshotInput>,
         /// Parsed documents by source, parsed when evidence first points in.
-        documents: std::cell::RefCell<HashMap<String, Option<Value>>>,
+        documents: Mutex<HashMap<String, Option<Value>>>,
     },
     /// What a correlator was given: the findings of the run so far.
     Findings {
@@ -733,7 +1026,7 @@ impl<'a> InputView<'a> {
                         quote(&evidence.locator)
                     ));
                 }
-                let mut documents = documents.borrow_mut();
+                let mut documents = documents.lock().unwrap();
                 let document = documents
                     .entry(snapshot.source.clone())
                     .or_insert_with(|| serde_json::from_str(&snapshot.document).ok());

@@ -46,6 +46,7 @@ use crate::{
     contract::{self, classifier, correlator, deriver, log_scanner, rule},
     limits::{CallBounds, Limits},
     log::{LogSink, RuleLog},
+    preinit,
 };
 
 /// How often the epoch advances: the granularity of wall-clock deadlines and
@@ -79,6 +80,8 @@ struct EngineSet {
     stack_bytes: usize,
     engine: Engine,
     linker: Linker<CallState>,
+    /// The engine and linker that run rules' `setup`, made when first needed.
+    setup: std::sync::OnceLock<(Engine, Linker<CallState>)>,
 }
 
 impl Sandbox {
@@ -134,6 +137,21 @@ impl Sandbox {
         if let Some(set) = engines.iter().find(|e| e.stack_bytes == stack_bytes) {
             return Ok(set.clone());
         }
+        let (engine, linker) = self.new_engine(stack_bytes, false)?;
+        let set = Arc::new(EngineSet {
+            stack_bytes,
+            engine,
+            linker,
+            setup: std::sync::OnceLock::new(),
+        });
+        engines.push(set.clone());
+        Ok(set)
+    }
+
+    /// An engine for a wasm stack of `stack_bytes`, and its linker. A setup
+    /// engine runs a rule's `setup` once (see [`preinit`]): its code is
+    /// compiled in a fraction of the time, without optimisation.
+    fn new_engine(&self, stack_bytes: usize, setup: bool) -> Result<(Engine, Linker<CallState>)> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.consume_fuel(true);
@@ -142,6 +160,10 @@ impl Sandbox {
         // Never used (calls are synchronous), but wasmtime requires it to be
         // at least the wasm stack.
         config.async_stack_size(stack_bytes.max(2 << 20) + (1 << 20));
+        if setup {
+            config.cranelift_opt_level(wasmtime::OptLevel::None);
+            config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+        }
         let engine = Engine::new(&config)
             .map_err(anyhow::Error::from)
             .context("creating the wasmtime engine")?;
@@ -160,13 +182,21 @@ impl Sandbox {
         .map_err(anyhow::Error::from)
         .context("linking the augur host interface")?;
         self.tick_list.lock().unwrap().push(engine.clone());
-        let set = Arc::new(EngineSet {
-            stack_bytes,
-            engine,
-            linker,
-        });
-        engines.push(set.clone());
-        Ok(set)
+        Ok((engine, linker))
+    }
+
+    /// The setup engine of `set`, made when first needed.
+    fn setup_engine<'s>(
+        &self,
+        set: &'s EngineSet,
+    ) -> Result<&'s (Engine, Linker<CallState>), LoadError> {
+        if let Some(made) = set.setup.get() {
+            return Ok(made);
+        }
+        let made = self
+            .new_engine(set.stack_bytes, true)
+            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        Ok(set.setup.get_or_init(|| made))
     }
 
     /// Compiles a component for rules running under `limits` (which decide
@@ -208,9 +238,20 @@ impl Sandbox {
         let set = self
             .engine_for(limits.stack_bytes())
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        let (compiled, provenance) = self
-            .cache
-            .get_or_compile(&set.engine, digest, || self.compile(&set.engine, bytes))?;
+        let (compiled, provenance) = self.cache.get_or_compile(&set.engine, digest, || {
+            let exports = exports_of(bytes).unwrap_or_default();
+            if !preinit::exports_setup(&exports) {
+                return self.compile_bytes(&set.engine, bytes);
+            }
+            let (setup_engine, setup_linker) = self.setup_engine(&set)?;
+            match preinit::prepare(self, setup_engine, setup_linker, &set.engine, bytes, limits)? {
+                Ok(prepared) => Ok(Ok(prepared)),
+                Err(why) => {
+                    tracing::warn!("the rule's setup cannot be kept ({why}); each call runs it");
+                    self.compile_bytes(&set.engine, bytes)
+                }
+            }
+        })?;
         let component = compiled.map_err(|e| {
             let detail = format!("{e:#}");
             // A cut file ends early, or its sections claim more bytes than it has.
@@ -229,7 +270,7 @@ impl Sandbox {
     /// Compiles a component on a thread of its own, so that Ctrl-C is
     /// noticed within an epoch tick: compiling cannot be stopped, but the
     /// run need not wait for it (the process exits).
-    fn compile(
+    pub(crate) fn compile_bytes(
         &self,
         engine: &Engine,
         bytes: &[u8],
@@ -422,6 +463,42 @@ impl Sandbox {
         if self.is_interrupted() {
             return Err(CallError::Interrupted);
         }
+        let started = Instant::now();
+        let mut store = self.new_store(&component.engine, limits, bounds, self.run_time)?;
+        let instance = component.pre.instantiate(&mut store);
+        let instance = match instance {
+            Ok(i) => i,
+            Err(e) => return Err(classify_failure(e, &store, limits, bounds)),
+        };
+        Ok(Call {
+            store,
+            instance,
+            started,
+            limits: *limits,
+            bounds,
+        })
+    }
+
+    /// What a failed instantiation or call in `store` means for the rule.
+    pub(crate) fn call_failure(
+        &self,
+        e: wasmtime::Error,
+        store: &Store<CallState>,
+        limits: &Limits,
+        bounds: CallBounds,
+    ) -> CallError {
+        classify_failure(e, store, limits, bounds)
+    }
+
+    /// A store for one call under `limits` and `bounds`, whose clocks read
+    /// `clock` (since the epoch).
+    pub(crate) fn new_store(
+        &self,
+        engine: &Engine,
+        limits: &Limits,
+        bounds: CallBounds,
+        clock: Duration,
+    ) -> Result<Store<CallState>, CallError> {
         let log = LogSink::new(limits.log_bytes);
         let wasi = WasiCtx::builder()
             // Seeded and frozen: a rule's hash maps, random numbers and clock
@@ -429,8 +506,8 @@ impl Sandbox {
             .secure_random(Deterministic::new(RANDOM_BYTES.to_vec()))
             .insecure_random(Deterministic::new(RANDOM_BYTES.to_vec()))
             .insecure_random_seed(u128::from_le_bytes(RANDOM_BYTES[..16].try_into().unwrap()))
-            .wall_clock(FrozenClock(self.run_time))
-            .monotonic_clock(FrozenClock(self.run_time))
+            .wall_clock(FrozenClock(clock))
+            .monotonic_clock(FrozenClock(clock))
             .stdout(log.stream("stdout"))
             .stderr(log.stream("stderr"))
             .allow_tcp(false)
@@ -448,7 +525,7 @@ impl Sandbox {
             deadline: started + Duration::from_millis(bounds.wall_time_ms),
             interrupted: self.interrupted.clone(),
         };
-        let mut store = Store::new(&component.engine, state);
+        let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_fuel(bounds.fuel).map_err(CallError::from_host)?;
         store.set_hostcall_fuel(limits.output_bytes);
@@ -465,18 +542,7 @@ impl Sandbox {
             }
             Ok(UpdateDeadline::Continue(1))
         });
-        let instance = component.pre.instantiate(&mut store);
-        let instance = match instance {
-            Ok(i) => i,
-            Err(e) => return Err(classify_failure(e, &store, limits, bounds)),
-        };
-        Ok(Call {
-            store,
-            instance,
-            started,
-            limits: *limits,
-            bounds,
-        })
+        Ok(store)
     }
 }
 
@@ -665,6 +731,8 @@ pub enum LoadError {
     Engine(String),
     #[error("not loaded: the run was interrupted")]
     Interrupted,
+    #[error("its setup failed: {error}")]
+    Setup { error: String, hint: String },
 }
 
 impl LoadError {
@@ -702,6 +770,7 @@ impl LoadError {
             }
             LoadError::Engine(_) => "an augur fault: please report it with the pack's [limits]".into(),
             LoadError::Interrupted => "run augur again".into(),
+            LoadError::Setup { hint, .. } => format!("{hint} (setup runs once, under the rule's limits)"),
         }
     }
 }
@@ -717,6 +786,17 @@ pub struct CallState {
     log_bytes_charged: u64,
     deadline: Instant,
     interrupted: Arc<AtomicBool>,
+}
+
+impl CallState {
+    /// Whether the call holds no WASI resource (stream, pollable) now.
+    pub(crate) fn holds_no_resources(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    pub(crate) fn extend_deadline(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+    }
 }
 
 impl WasiView for CallState {
@@ -1142,11 +1222,22 @@ fn snake_case(name: &str) -> String {
 /// compiling it; `None` when they cannot be read (then only loading the
 /// component says what is wrong with it).
 pub fn roles_of(bytes: &[u8]) -> Option<Roles> {
+    exports_of(bytes).map(|exports| Roles::from_exports(&exports))
+}
+
+/// The names of a component's top-level exports, read without compiling
+/// it; `None` when they cannot be read.
+pub fn exports_of(bytes: &[u8]) -> Option<Vec<String>> {
     use wasmparser::{Parser, Payload};
     let mut depth = 0usize;
     let mut exports = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         match payload.ok()? {
+            // A core module: not a rule (loading it says so).
+            Payload::Version {
+                encoding: wasmparser::Encoding::Module,
+                ..
+            } if depth == 0 => return None,
             Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) if depth > 0 => depth -= 1,
             Payload::ComponentExportSection(reader) if depth == 0 => {
@@ -1157,7 +1248,7 @@ pub fn roles_of(bytes: &[u8]) -> Option<Roles> {
             _ => {}
         }
     }
-    Some(Roles::from_exports(&exports))
+    Some(exports)
 }
 
 /// The interfaces a rule exports, as the host calls them.
@@ -1187,6 +1278,13 @@ impl Roles {
             classifier: has("classifier") || has("log-scanner"),
             correlator: has("correlator"),
         }
+    }
+
+    /// Whether a rule of these roles has nothing to do in a run that needs
+    /// `needed` (a component with no role at all is not a rule, and loading
+    /// it says so: it is never skipped).
+    pub fn idle_in(&self, needed: Roles) -> bool {
+        *self != Roles::default() && !self.any_of(needed)
     }
 
     /// Whether a rule of these roles has anything to do in a run that needs `needed`.

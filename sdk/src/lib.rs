@@ -82,6 +82,14 @@ pub trait Rule {
     const DESCRIPTION: &'static str;
     /// Every kind the rule can emit.
     const KINDS: &'static [&'static str];
+
+    /// Work done once, not at every call: build what every call needs, such
+    /// as compiled patterns (force your `LazyLock`s here). augur runs it
+    /// once when it prepares the component and starts every call from the
+    /// state it leaves, so a call no longer pays for it. It gets no input
+    /// and no config, sees the clock at 1970-01-01, and must not print.
+    /// Natively (in tests) nothing calls it: lazies still build on first use.
+    fn setup() {}
 }
 
 /// A rule over one repository's snapshot series.

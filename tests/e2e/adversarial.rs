@@ -355,7 +355,7 @@ fn broken_components(dir: &Path) -> Vec<(&'static str, &'static [&'static str])>
         ),
         (
             "future.wasm",
-            &["augur:rules@99.0.0", "augur:rules@0.1.2", "upgrade augur"],
+            &["augur:rules@99.0.0", "augur:rules@0.1.3", "upgrade augur"],
         ),
     ]
 }
@@ -648,10 +648,18 @@ fn ctrl_c_stops_the_rules_and_reports_what_was_done() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let interrupted = &report["interrupted"];
     assert_eq!(interrupted["stopped_rule"], "looper");
-    // api-errors ran on all four jobs before the looper started.
-    assert_eq!(interrupted["completed_calls"], 4);
     assert_eq!(interrupted["planned_calls"], 8);
-    assert!(!report["findings"].as_array().unwrap().is_empty());
+    assert!(
+        interrupted["completed_calls"].as_u64().unwrap() < 8,
+        "{interrupted:#}"
+    );
+    // Each job is read once by both rules, window by window: api-errors had
+    // read the windows the looper was given when the run stopped, and its
+    // calls are in the partial report.
+    assert!(
+        crate::escapes::calls_of(&report, "api-errors") > 0,
+        "{report:#}"
+    );
 }
 
 #[test]

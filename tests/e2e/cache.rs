@@ -27,7 +27,7 @@ fn augur_cached(cache: &Path, args: &[&str]) -> Output {
 
 /// The compiled components in a cache directory, sorted.
 fn entries(cache: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(cache.join("components-v1"))
+    let mut found: Vec<PathBuf> = std::fs::read_dir(cache.join("components-v2"))
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     found.retain(|p| p.extension().is_some_and(|e| e == "cwasm"));
@@ -147,7 +147,7 @@ fn processes_filling_one_cache_at_once_all_succeed_alike() {
     }
     // No temporary file left behind, and every entry sound: a later run
     // uses them all and says the same.
-    let names: Vec<String> = std::fs::read_dir(cache.path().join("components-v1"))
+    let names: Vec<String> = std::fs::read_dir(cache.path().join("components-v2"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::util::{augur, augur_in, finding_keys, root, s};
+use crate::util::{augur, augur_in, finding_keys, root, s, write_pack};
 
 /// The run time the README's quick start uses: acme/api's newest snapshot
 /// is then 5 hours old (stale), acme/web's 2 hours (not yet).
@@ -205,6 +205,71 @@ fn same_inputs_give_byte_identical_output() {
     assert_eq!(a.status, 0);
     assert!(!a.stdout.contains("wall_time_ms"));
     assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn the_report_is_the_same_whatever_the_thread_count() {
+    // Real CI logs (many jobs, each read by every classifier) and one large
+    // log (fewer jobs than threads: its classifiers share the threads).
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.log");
+    let mut text = String::new();
+    for i in 0..40_000 {
+        text.push_str(&format!("step {i}: compiling module_{i}.rs\n"));
+    }
+    text.push_str("error[E0425]: cannot find value `x` in this scope\n --> src/lib.rs:3:5\n");
+    text.push_str("FAILED tests/test_api.py::test_get - AssertionError: assert 1 == 2\n");
+    std::fs::write(&big, text).unwrap();
+    let big = big.to_str().unwrap();
+    // Small windows: the large log is read in many of them.
+    let mut manifest = String::from("[limits]\nwindow_bytes = 65536\n");
+    for rule in [
+        "api-errors",
+        "error-category",
+        "failure-class",
+        "postflight",
+        "quality-erosion",
+    ] {
+        manifest.push_str(&format!("\n[[rule]]\nbuiltin = \"{rule}\"\n"));
+    }
+    let pack = write_pack(dir.path(), &manifest);
+    let pack = pack.to_str().unwrap();
+    for inputs in [
+        vec![
+            "--jobs",
+            "tests/corpus",
+            "--snapshots",
+            "examples/snapshots",
+        ],
+        vec!["--jobs", big, "--pack", pack],
+    ] {
+        let run = |threads: &str| {
+            let mut args = vec![
+                "run",
+                "--now",
+                EXAMPLES_NOW,
+                "--format",
+                "json",
+                "--no-timings",
+                "--threads",
+                threads,
+            ];
+            args.extend(&inputs);
+            augur(&args)
+        };
+        let one = run("1");
+        assert_eq!(one.status, 0, "{}", one.stderr);
+        for threads in ["2", "5"] {
+            let many = run(threads);
+            assert_eq!(many.status, 0, "{}", many.stderr);
+            assert!(
+                one.stdout == many.stdout,
+                "--threads {threads} changed the report over {inputs:?}"
+            );
+        }
+    }
+    let zero = augur(&["run", "--jobs", "examples/jobs", "--threads", "0"]);
+    assert_eq!(zero.status, 2);
 }
 
 #[test]

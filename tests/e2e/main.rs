@@ -9,4 +9,5 @@ mod eval;
 mod fixtures;
 mod sandbox;
 mod scale;
+mod setup;
 mod util;

@@ -73,15 +73,18 @@ pub fn wat_guest(name: &str) -> PathBuf {
     // the other three).
     assert!(name.len() < 256);
     let id_len = format!("\\{:02x}", name.len());
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_dir(root().join("wit")).unwrap();
+    // The exports are named for the contract's version.
+    let contract = resolve.packages[package].name.version.clone().unwrap();
     let text = std::fs::read_to_string(dir.join("rule.wat"))
         .unwrap()
         .replace("@FIELDS@", fields)
         .replace("@BODY@", body)
         .replace("@IDLEN@", &id_len)
-        .replace("@ID@", name);
+        .replace("@ID@", name)
+        .replace("@CONTRACT@", &contract.to_string());
     let mut module = wat::parse_str(&text).unwrap_or_else(|e| panic!("{name}.wat: {e}"));
-    let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve.push_dir(root().join("wit")).unwrap();
     let world = resolve
         .select_world(&[package], Some("classifier-rule"))
         .unwrap();

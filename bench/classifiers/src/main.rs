@@ -5,10 +5,19 @@
 //! machine is.
 //!
 //! ```text
+//! cargo build --release -p augur -p augur-bench
 //! cargo run --release -p augur-bench -- [--large-mib N] [--seconds S] [--pack-only]
+//!     [--corpus-logs N] [--corpus-mib M] [--threads T]
 //! ```
 //!
-//! Three measurements:
+//! Measurements, in this order:
+//! - starting the `augur` process with a cold and a warm compile cache;
+//! - the per-call overhead of each classifier over empty logs;
+//! - the classifier pack over a corpus of real-shaped logs (`--corpus-logs`
+//!   files of 10 KB to 2 MB, `--corpus-mib` in all, made of the real CI logs
+//!   of `tests/corpus` and `../shared/corpora`) on `--threads` threads, and
+//!   the seeds' Python peer (`../shared/bench/seed_peers.py`) on the same
+//!   files;
 //! - the fixture corpus (every log under `tests/fixtures/*/jobs` and
 //!   `examples/jobs`), one call per log: what a CI run of ordinary jobs sees,
 //!   per-job costs included;
@@ -59,6 +68,9 @@ struct Args {
     large_mib: usize,
     seconds: f64,
     pack_only: bool,
+    corpus_logs: usize,
+    corpus_mib: usize,
+    threads: usize,
 }
 
 fn args() -> Args {
@@ -66,6 +78,9 @@ fn args() -> Args {
         large_mib: 64,
         seconds: 1.0,
         pack_only: false,
+        corpus_logs: 800,
+        corpus_mib: 200,
+        threads: RunOptions::all_cores(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -74,6 +89,9 @@ fn args() -> Args {
             "--large-mib" => args.large_mib = value().parse().expect("--large-mib N"),
             "--seconds" => args.seconds = value().parse().expect("--seconds S"),
             "--pack-only" => args.pack_only = true,
+            "--corpus-logs" => args.corpus_logs = value().parse().expect("--corpus-logs N"),
+            "--corpus-mib" => args.corpus_mib = value().parse().expect("--corpus-mib M"),
+            "--threads" => args.threads = value().parse().expect("--threads T"),
             other => panic!(
                 "unknown argument {other}; see the doc comment of bench/classifiers/src/main.rs"
             ),
@@ -136,7 +154,12 @@ fn pack_of(sandbox: &Sandbox, ids: &[&str]) -> Pack {
     pack
 }
 
-fn run_pack(sandbox: &Sandbox, pack: &Pack, jobs: &[JobInput]) -> augur::report::Report {
+fn run_pack(
+    sandbox: &Sandbox,
+    pack: &Pack,
+    jobs: &[JobInput],
+    threads: usize,
+) -> augur::report::Report {
     let inputs = Inputs {
         series: Vec::new(),
         jobs: jobs.to_vec(),
@@ -145,6 +168,7 @@ fn run_pack(sandbox: &Sandbox, pack: &Pack, jobs: &[JobInput]) -> augur::report:
     let options = RunOptions {
         timings: true,
         fail_closed: false,
+        threads,
     };
     let report = run::run(sandbox, pack, &inputs, &options);
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
@@ -186,7 +210,9 @@ fn table(title: &str, bytes: usize, logs: usize, rows: &[(&str, Duration, Durati
 
 fn main() {
     let args = args();
-    let sandbox = Sandbox::new().expect("a sandbox");
+    let sandbox = Sandbox::new()
+        .expect("a sandbox")
+        .with_cache(augur::cache::CompileCache::from_env());
     let mut problems = Vec::new();
     let corpus = input::load_jobs(&corpus_paths(), &mut std::io::empty(), &mut problems);
     let corpus: Vec<JobInput> = corpus.into_iter().filter(|j| j.text().is_some()).collect();
@@ -226,6 +252,10 @@ fn main() {
     );
 
     if !args.pack_only {
+        starts(&root().join("examples/jobs/codex-timeout.log"));
+        overhead(&sandbox, args.seconds);
+        corpus_run(&sandbox, args.corpus_logs, args.corpus_mib, args.threads);
+
         // One call per log, as in an ordinary run.
         let mut rows = Vec::new();
         for (id, native) in RULES {
@@ -236,7 +266,7 @@ fn main() {
             });
             let pack = pack_of(&sandbox, &[id]);
             let component_time = time(args.seconds, || {
-                std::hint::black_box(run_pack(&sandbox, &pack, &corpus));
+                std::hint::black_box(run_pack(&sandbox, &pack, &corpus, 1));
             });
             rows.push((*id, native_time, component_time));
         }
@@ -256,7 +286,7 @@ fn main() {
             });
             let pack = pack_of(&sandbox, &[id]);
             let component_time = time(args.seconds, || {
-                std::hint::black_box(run_pack(&sandbox, &pack, &large));
+                std::hint::black_box(run_pack(&sandbox, &pack, &large, 1));
             });
             rows.push((*id, native_time, component_time));
         }
@@ -275,12 +305,13 @@ fn main() {
     let ids: Vec<&str> = RULES.iter().map(|(id, _)| *id).collect();
     let pack = pack_of(&sandbox, &ids);
     let start = Instant::now();
-    let report = run_pack(&sandbox, &pack, &large);
+    let report = run_pack(&sandbox, &pack, &large, args.threads);
     let wall = start.elapsed();
     println!(
-        "\nthe {} classifiers over the {:.0} MB log: {:.2} s ({:.1} MB/s for the pack); peak RSS {:.0} MiB{}",
+        "\nthe {} classifiers over the {:.0} MB log, {} threads: {:.2} s ({:.1} MB/s for the pack); peak RSS {:.0} MiB{}",
         ids.len(),
         large_bytes as f64 / 1e6,
+        args.threads,
         wall.as_secs_f64(),
         mb_per_s(large_bytes, wall),
         peak_rss_mib(),
@@ -297,5 +328,240 @@ fn main() {
             stats.calls,
             stats.wall_time_ms.unwrap_or_default()
         );
+    }
+}
+
+/// The `augur` binary built next to this one (`cargo build --release -p augur`).
+fn augur_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().join("augur");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it with `cargo build --release -p augur`",
+        bin.display()
+    );
+    bin
+}
+
+/// The wall time of `augur ARGS` with its compile cache in `cache`.
+fn timed_process(cache: &Path, args: &[&str]) -> Duration {
+    let start = Instant::now();
+    let status = std::process::Command::new(augur_binary())
+        .args(args)
+        .env("AUGUR_CACHE_DIR", cache)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    let took = start.elapsed();
+    assert!(status.success(), "augur {args:?} failed");
+    took
+}
+
+/// The median of `runs` timings of `f`.
+fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
+    times.sort();
+    times[runs / 2]
+}
+
+/// Cold and warm starts of the whole process, as a CI step sees them.
+fn starts(small: &Path) {
+    let small = small.to_str().unwrap();
+    let run = ["run", "--jobs", small, "--format", "json"];
+    let cache = tempfile::tempdir().unwrap();
+    let cold = median(3, || {
+        augur::cache::CompileCache::at(cache.path())
+            .clear()
+            .unwrap();
+        timed_process(cache.path(), &run)
+    });
+    timed_process(cache.path(), &["cache", "warm"]);
+    let warm = median(11, || timed_process(cache.path(), &run));
+    let rules = median(11, || timed_process(cache.path(), &["rules"]));
+    let off = timed_process(Path::new("off"), &run);
+    println!("\nstarting augur (whole process, median):");
+    println!("  run --jobs small.log, cold cache  {:>9.1} ms", ms(cold));
+    println!("  run --jobs small.log, warm cache  {:>9.1} ms", ms(warm));
+    println!("  rules, warm cache                 {:>9.1} ms", ms(rules));
+    println!(
+        "  run --jobs small.log, no cache    {:>9.1} ms  (cold/warm {:.0}x)",
+        ms(off),
+        cold.as_secs_f64() / warm.as_secs_f64()
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// What one (rule, input) call costs beyond the rule's work: each built-in
+/// classifier over empty logs, where it has nothing to do.
+fn overhead(sandbox: &Sandbox, seconds: f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for i in 0..200 {
+        let path = dir.path().join(format!("empty-{i}.log"));
+        std::fs::write(&path, "").unwrap();
+        paths.push(path);
+    }
+    let jobs = input::load_jobs(
+        &[dir.path().to_owned()],
+        &mut std::io::empty(),
+        &mut Vec::new(),
+    );
+    println!(
+        "\nper-call overhead (a fresh instance per call, over {} empty logs, one thread):",
+        jobs.len()
+    );
+    for (id, _) in RULES {
+        let pack = pack_of(sandbox, &[id]);
+        let per_run = time(seconds, || {
+            std::hint::black_box(run_pack(sandbox, &pack, &jobs, 1));
+        });
+        // A log scanner makes two calls per log (scan, finish).
+        let calls = if pack.rules[0].component.is_log_scanner() {
+            2
+        } else {
+            1
+        } * jobs.len();
+        println!(
+            "  {id:<16} {:>8.1} µs per call",
+            per_run.as_secs_f64() * 1e6 / calls as f64
+        );
+    }
+}
+
+/// A corpus of `count` logs of 10 KB to 2 MB (log-uniform), `mib` in all,
+/// made of the repository's real CI logs: each file ends with one real log
+/// (or its last lines), after other real logs as filler. Returns the folder
+/// and its size.
+fn real_shaped_corpus(dir: &Path, count: usize, mib: usize) -> usize {
+    let mut sources: Vec<PathBuf> = Vec::new();
+    for base in [
+        root().join("tests/corpus"),
+        root().join("../shared/corpora"),
+    ] {
+        collect_logs(&base, &mut sources);
+    }
+    for job_dir in corpus_paths() {
+        collect_logs(&job_dir, &mut sources);
+    }
+    sources.sort();
+    let texts: Vec<Vec<u8>> = sources
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .filter(|t| !t.is_empty())
+        .collect();
+    assert!(!texts.is_empty(), "no real logs found under tests/corpus");
+    // Log-uniform sizes from a fixed sequence, scaled to `mib` in all.
+    let (low, high) = (10e3_f64, 2e6_f64);
+    let raw: Vec<f64> = (0..count)
+        .map(|i| {
+            let u = (i as f64 * 0.618_033_988_75).fract();
+            low * (high / low).powf(u)
+        })
+        .collect();
+    let scale = (mib << 20) as f64 / raw.iter().sum::<f64>();
+    let mut total = 0;
+    for (i, size) in raw.iter().enumerate() {
+        let size = (size * scale).clamp(low, high) as usize;
+        let last = &texts[i % texts.len()];
+        let mut body: Vec<u8> = Vec::with_capacity(size + 1024);
+        let mut k = i;
+        while body.len() + last.len() < size {
+            k = (k + 7) % texts.len();
+            body.extend_from_slice(&texts[k]);
+            if body.last() != Some(&b'\n') {
+                body.push(b'\n');
+            }
+        }
+        // The real log, or its last lines (where a failure shows).
+        let keep = size.saturating_sub(body.len()).min(last.len()).max(1);
+        let mut from = last.len() - keep;
+        while from > 0 && last[from - 1] != b'\n' {
+            from -= 1;
+        }
+        body.extend_from_slice(&last[from..]);
+        total += body.len();
+        std::fs::write(dir.join(format!("{i:04}.log")), body).unwrap();
+    }
+    total
+}
+
+/// Every log file below `dir`: `*.log` files and job folders' `output.log`.
+fn collect_logs(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            collect_logs(&path, out);
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "log") {
+            out.push(path);
+        }
+    }
+}
+
+/// The seeds' Python peer over `path`: its MB/s, from its own report.
+fn python_peer(path: &Path) -> Option<f64> {
+    let script = root().join("../shared/bench/seed_peers.py");
+    if !script.is_file() {
+        return None;
+    }
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    stderr
+        .rsplit(" = ")
+        .next()?
+        .trim()
+        .strip_suffix("MB/s")?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The classifier pack over the real-shaped corpus, on every core, against
+/// the Python peer on the same files.
+fn corpus_run(sandbox: &Sandbox, count: usize, mib: usize, threads: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = real_shaped_corpus(dir.path(), count, mib);
+    let jobs = input::load_jobs(
+        &[dir.path().to_owned()],
+        &mut std::io::empty(),
+        &mut Vec::new(),
+    );
+    let ids: Vec<&str> = RULES.iter().map(|(id, _)| *id).collect();
+    let pack = pack_of(sandbox, &ids);
+    let start = Instant::now();
+    let report = run_pack(sandbox, &pack, &jobs, threads);
+    let wall = start.elapsed();
+    let augur_mbs = mb_per_s(bytes, wall);
+    println!(
+        "\nthe {} classifiers over {} real-shaped logs ({:.0} MB, 10 KB-2 MB each), {threads} threads: {:.2} s = {:.1} MB/s, {} findings",
+        ids.len(),
+        jobs.len(),
+        bytes as f64 / 1e6,
+        wall.as_secs_f64(),
+        augur_mbs,
+        report.findings.len()
+    );
+    match python_peer(dir.path()) {
+        Some(python) => println!(
+            "  the seeds' Python peer (postflight + API errors) on the same files: {python:.2} MB/s; augur/Python {:.1}x",
+            augur_mbs / python
+        ),
+        None => println!(
+            "  (the seeds' Python peer, ../shared/bench/seed_peers.py, is not there: not compared)"
+        ),
     }
 }

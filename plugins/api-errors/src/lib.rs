@@ -52,6 +52,15 @@ impl Rule for ApiErrors {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Model provider API errors (overloaded, rate limited, 5xx or network failure, timeout) in a job's output";
     const KINDS: &'static [&'static str] = &[OVERLOADED, RATE_LIMIT, NETWORK, TIMEOUT];
+
+    fn setup() {
+        for hint in [&KEYWORD_HINT, &CONTEXT_HINT, &STANDALONE_HINT, &CONTEXT_RE] {
+            LazyLock::force(hint);
+        }
+        LazyLock::force(&PATTERNS);
+        LazyLock::force(&PROVIDER);
+        LazyLock::force(&VOLATILE);
+    }
 }
 
 /// An error class: its kind, its name in reports, and what to do about it.
@@ -214,22 +223,24 @@ fn head_chars(s: &str, max: usize) -> &str {
     s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
 }
 
+/// The volatile parts of an error line: request ids, timestamps, long numbers.
+static VOLATILE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        [0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}  # UUID
+        | \d{4}-\d{2}-\d{2}[T\ ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?   # timestamp
+        | \b(?:req|msg|request|id)_[0-9A-Za-z]+                                      # provider ids
+        | \b[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b                         # hex with a digit
+        | \d{4,}                                                                     # long numbers
+        | \d+(?:\.\d+)?\s*(?:ms|s|seconds|secs)\b                                    # durations
+        ",
+    )
+    .expect("volatile pattern")
+});
+
 /// The volatile parts of an error line (request ids, timestamps, long
 /// numbers) masked, so the same error in two runs has one fingerprint.
 fn stable_text(s: &str) -> String {
-    static VOLATILE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?x)
-            [0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}  # UUID
-            | \d{4}-\d{2}-\d{2}[T\ ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?   # timestamp
-            | \b(?:req|msg|request|id)_[0-9A-Za-z]+                                      # provider ids
-            | \b[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b                         # hex with a digit
-            | \d{4,}                                                                     # long numbers
-            | \d+(?:\.\d+)?\s*(?:ms|s|seconds|secs)\b                                    # durations
-            ",
-        )
-        .expect("volatile pattern")
-    });
     VOLATILE.replace_all(s, "#").into_owned()
 }
 

@@ -196,6 +196,10 @@ impl Rule for ErrorCategory {
     const DESCRIPTION: &'static str = "The category of the error that stopped a failed job (file access, syntax, type, assertion, \
          timeout, network, memory), the lines that show why, and what to try";
     const KINDS: &'static [&'static str] = KINDS;
+
+    fn setup() {
+        LazyLock::force(&PATTERNS);
+    }
 }
 
 /// Every category's patterns, then every category's summaries, in one set,

@@ -596,6 +596,14 @@ impl Rule for FailureClass {
     const DESCRIPTION: &'static str =
         "The one primary reason a job failed, its causal line, and the follow-up action";
     const KINDS: &'static [&'static str] = KINDS;
+
+    fn setup() {
+        LazyLock::force(&PATTERNS);
+        for re in [&QUESTION, &ERROR_LOOKING, &NOISE, &NOT_AN_ERROR] {
+            LazyLock::force(re);
+        }
+        LazyLock::force(&VOLATILE);
+    }
 }
 
 /// All patterns and summaries in one set, and which class each belongs to

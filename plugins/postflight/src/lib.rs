@@ -38,6 +38,16 @@ impl Rule for Postflight {
     const DESCRIPTION: &'static str = "A per-job quality report: error and success signals, learnings, the exit code, \
          a 0-100 quality score and recommendations";
     const KINDS: &'static [&'static str] = &[REPORT];
+
+    fn setup() {
+        let p = &*PATTERNS;
+        for (i, re) in p.errors.iter().enumerate() {
+            re.get_or_init(|| patterns::ascii(ERROR_TYPES[i].pattern));
+        }
+        for re in [&p.learning, &p.zero_after, &p.zero_before] {
+            LazyLock::force(re);
+        }
+    }
 }
 
 /// How bad an error signal is.

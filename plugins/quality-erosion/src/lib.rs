@@ -52,6 +52,10 @@ impl Rule for QualityErosion {
     const DESCRIPTION: &'static str = "Suppressions a diff adds (`# noqa`, `# type: ignore`, bare `pass`), \
          and files it touches outside `allowed_paths`";
     const KINDS: &'static [&'static str] = &[SUPPRESSIONS, SCOPE];
+
+    fn setup() {
+        LazyLock::force(&SUPPRESSION);
+    }
 }
 
 /// The suppressions, as named in the finding's data.

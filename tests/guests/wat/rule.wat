@@ -36,9 +36,9 @@
               (i32.const 0))
           (then unreachable))))
     (local.get $at))
-  (func (export "augur:rules/rule@0.1.2#info") (result i32)
+  (func (export "augur:rules/rule@@CONTRACT@#info") (result i32)
     (i32.const 1024))
-  (func (export "augur:rules/classifier@0.1.2#classify")
+  (func (export "augur:rules/classifier@@CONTRACT@#classify")
     (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)
     @BODY@
     (i32.const 1280)))

@@ -1,0 +1,53 @@
+//! A rule's `setup` (contract 0.1.3): run once when the component is first
+//! prepared, its state kept for every call; bounded like any call.
+
+use crate::{
+    adversarial::{guest_rule, run_pack},
+    util::{augur, s, write_pack},
+};
+
+#[test]
+fn setup_runs_once_and_every_call_starts_from_what_it_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_pack(dir.path(), &guest_rule("setup-probe", ""));
+    let out = augur(&[
+        "run",
+        "--pack",
+        path.to_str().unwrap(),
+        "--jobs",
+        "examples/jobs",
+        "--format",
+        "json",
+        "--threads",
+        "2",
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let report = out.json();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 4, "{report:#}");
+    for f in findings {
+        // Setup ran before the snapshot, not in this call; the call is the
+        // first of its instance (a fresh one per call); the table is there.
+        assert_eq!(f["data"]["setups"], 1, "{f:#}");
+        assert_eq!(f["data"]["calls_in_this_instance"], 1, "{f:#}");
+        assert_eq!(f["data"]["table_last"], 99_999u64 * 99_999, "{f:#}");
+    }
+}
+
+#[test]
+fn a_setup_that_never_ends_is_the_rules_load_error_and_the_rest_runs() {
+    let run = run_pack(
+        &guest_rule(
+            "setup-looper",
+            "id = \"setup-looper\"\n[rule.limits]\nfuel = 50_000_000",
+        ),
+        &[],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let error = run.error("setup-looper", "load_error");
+    let message = s(&error["message"]);
+    assert!(message.contains("its setup failed"), "{message}");
+    assert!(message.contains("fuel"), "{message}");
+    assert!(s(&error["hint"]).contains("setup runs once"), "{error:#}");
+    run.assert_builtins_intact();
+}
