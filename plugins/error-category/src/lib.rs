@@ -199,6 +199,7 @@ impl Rule for ErrorCategory {
 
     fn setup() {
         LazyLock::force(&PATTERNS);
+        PATTERNS.0.warm(patterns::WARM_UP_LOG);
     }
 }
 

@@ -599,6 +599,7 @@ impl Rule for FailureClass {
 
     fn setup() {
         LazyLock::force(&PATTERNS);
+        PATTERNS.0.warm(patterns::WARM_UP_LOG);
         for re in [&QUESTION, &ERROR_LOOKING, &NOISE, &NOT_AN_ERROR] {
             LazyLock::force(re);
         }

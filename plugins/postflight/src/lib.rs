@@ -47,6 +47,7 @@ impl Rule for Postflight {
         for re in [&p.learning, &p.zero_after, &p.zero_before] {
             LazyLock::force(re);
         }
+        p.any.warm(patterns::WARM_UP_LOG);
     }
 }
 
