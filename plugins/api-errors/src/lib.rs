@@ -182,7 +182,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
 });
 
 static PROVIDER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(claude|anthropic|codex|openai)\b").expect("provider pattern")
+    Regex::new(r"(?i-u)\b(claude|anthropic|codex|openai)\b").expect("provider pattern")
 });
 
 /// The class of the first pattern, in priority order, that matches `window`.
@@ -226,7 +226,7 @@ fn head_chars(s: &str, max: usize) -> &str {
 /// The volatile parts of an error line: request ids, timestamps, long numbers.
 static VOLATILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?x)
+        r"(?x-u)
         [0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}  # UUID
         | \d{4}-\d{2}-\d{2}[T\ ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?   # timestamp
         | \b(?:req|msg|request|id)_[0-9A-Za-z]+                                      # provider ids
