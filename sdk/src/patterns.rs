@@ -80,9 +80,10 @@ pub fn ascii_set<'a>(patterns: impl IntoIterator<Item = &'a str>) -> AsciiSet {
     AsciiSet { chunks }
 }
 
-/// A few dozen ordinary CI log lines (GitHub Actions, GitLab, Travis,
-/// Jenkins, Maven, Gradle, cargo, pytest, jest, go, make, docker), none of
-/// them a failure, written for [`AsciiSet::warm`].
+/// CI log lines for [`AsciiSet::warm`]: a few dozen ordinary ones (GitHub
+/// Actions, GitLab, Travis, Jenkins, Maven, Gradle, cargo, pytest, jest, go,
+/// make, docker), then the job logs of augur's own examples and fixtures
+/// (passing and failing jobs of many toolchains), about 25 KB.
 pub const WARM_UP_LOG: &str = include_str!("patterns/warm-up.log");
 
 impl AsciiSet {
