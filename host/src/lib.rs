@@ -2,7 +2,8 @@
 //! components against the `augur:rules` WIT contract, over observer snapshots
 //! and job outputs, each call sandboxed and bounded.
 //!
-//! The modules follow the data: [`pack`] resolves and loads rules,
+//! The modules follow the data: [`pack`] resolves and loads rules (compiled
+//! once and kept by [`cache`]; a rule's `setup` run once, in `preinit`),
 //! [`sandbox`] runs them under bounds, [`input`] reads what they run over,
 //! [`run`] drives a whole run into a [`report::Report`], and [`output`]
 //! writes it. [`eval`] scores a run over a labelled corpus. [`identity`] checks

@@ -17,9 +17,11 @@
 //! for the whole instance, with counts of memories, tables and instances.
 //!
 //! The wasm stack limit is a setting of the engine, so the sandbox keeps one
-//! engine per distinct `stack_kib` a pack asks for. Wasm runs on the calling
-//! thread's native stack: call the sandbox from a thread of at least
-//! [`crate::limits::WORKER_STACK_BYTES`].
+//! engine per distinct `stack_kib` a pack asks for (and, when a rule has a
+//! `setup`, a second one that compiles fast to run it once). Wasm runs on the
+//! calling thread's native stack: call the sandbox from a thread of at least
+//! [`crate::limits::WORKER_STACK_BYTES`]. A sandbox is shared by the threads
+//! of a run; each call has its own store.
 
 use std::{
     sync::{
