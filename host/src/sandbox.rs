@@ -1439,4 +1439,31 @@ mod tests {
             LoadError::Truncated { .. }
         ));
     }
+
+    #[test]
+    fn a_rules_roles_are_read_without_compiling_it() {
+        let roles = |name: &str| roles_of(crate::builtin::find(name).unwrap().bytes);
+        let deriver = Roles {
+            deriver: true,
+            ..Roles::default()
+        };
+        let classifier = Roles {
+            classifier: true,
+            ..Roles::default()
+        };
+        assert_eq!(roles("quality-trend"), Some(deriver));
+        assert_eq!(roles("failure-class"), Some(classifier));
+        assert!(roles("cross-repo-patterns").unwrap().correlator);
+        // A run on jobs alone skips the deriver, never the classifier.
+        assert!(deriver.idle_in(classifier));
+        assert!(!classifier.idle_in(classifier));
+        // Not a component, or not a rule: never skipped, so loading it says
+        // what is wrong.
+        assert_eq!(roles_of(b"\0asm\x01\0\0\0"), None);
+        assert_eq!(roles_of(b"not wasm at all"), None);
+        assert!(!Roles::default().idle_in(classifier));
+        // The setup export is found the same way.
+        let exports = exports_of(crate::builtin::find("failure-class").unwrap().bytes).unwrap();
+        assert!(crate::preinit::exports_setup(&exports), "{exports:?}");
+    }
 }
