@@ -328,6 +328,16 @@ struct Tally {
     wall: std::time::Duration,
 }
 
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.calls += other.calls;
+        self.findings += other.findings;
+        self.errors += other.errors;
+        self.fuel_used += other.fuel_used;
+        self.wall += other.wall;
+    }
+}
+
 /// What some calls produced, before it joins the report.
 #[derive(Debug, Default)]
 struct Collected {
@@ -360,12 +370,7 @@ impl Collected {
         self.warnings.extend(other.warnings);
         self.logs.extend(other.logs);
         for (index, t) in other.tallies {
-            let mine = self.tally(index);
-            mine.calls += t.calls;
-            mine.findings += t.findings;
-            mine.errors += t.errors;
-            mine.fuel_used += t.fuel_used;
-            mine.wall += t.wall;
+            self.tally(index).add(&t);
         }
         self.completed_calls += other.completed_calls;
         if self.stopped.is_none() {
@@ -379,12 +384,7 @@ impl Collected {
         report.warnings.extend(self.warnings);
         report.logs.extend(self.logs);
         for (index, t) in self.tallies {
-            let total = &mut tallies[index];
-            total.calls += t.calls;
-            total.findings += t.findings;
-            total.errors += t.errors;
-            total.fuel_used += t.fuel_used;
-            total.wall += t.wall;
+            tallies[index].add(&t);
         }
     }
 }

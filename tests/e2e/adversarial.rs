@@ -656,10 +656,7 @@ fn ctrl_c_stops_the_rules_and_reports_what_was_done() {
     // Each job is read once by both rules, window by window: api-errors had
     // read the windows the looper was given when the run stopped, and its
     // calls are in the partial report.
-    assert!(
-        crate::escapes::calls_of(&report, "api-errors") > 0,
-        "{report:#}"
-    );
+    assert!(crate::util::calls(&report, "api-errors") > 0, "{report:#}");
 }
 
 #[test]

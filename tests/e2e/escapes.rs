@@ -13,7 +13,9 @@ use serde_json::Value;
 
 use crate::{
     adversarial::{attack, guest_rule, run_manifest, run_pack, signal, start_long_call},
-    util::{augur, augur_command, augur_in, guest, root, s, wat_guest, write_pack},
+    util::{
+        augur, augur_command, augur_in, calls, guest, root, rule_stats, s, wat_guest, write_pack,
+    },
 };
 
 /// The escape sequences, controls and bidi override the hostile rules use.
@@ -25,12 +27,8 @@ fn wat_rule(name: &str, extra: &str) -> String {
 
 /// The wall time of `rule` in a report made with timings, in ms.
 fn wall_ms(report: &Value, rule: &str) -> f64 {
-    report["stats"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["rule"] == rule)
-        .and_then(|r| r["wall_time_ms"].as_f64())
+    rule_stats(report, rule)["wall_time_ms"]
+        .as_f64()
         .expect("rule stats with a wall time")
 }
 
@@ -95,7 +93,7 @@ fn ctrl_c_during_a_sleep_ends_the_run_with_a_partial_report() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["interrupted"]["stopped_rule"], "sleeper");
     // The rule read with it had begun: its calls are in the partial report.
-    assert!(calls_of(&report, "api-errors") > 0, "{report:#}");
+    assert!(calls(&report, "api-errors") > 0, "{report:#}");
     // Within an epoch tick on an idle machine; generous here for a loaded one.
     assert!(
         took < Duration::from_secs(2),
@@ -675,14 +673,4 @@ fn components_are_read_only_from_regular_files_of_bounded_size() {
             .any(|m| m.contains("big.wasm") && m.contains("component_mib")),
         "{messages:#?}"
     );
-}
-
-/// The calls `rule` made, from a report's stats.
-pub(crate) fn calls_of(report: &Value, rule: &str) -> u64 {
-    report["stats"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["rule"] == rule)
-        .map_or(0, |r| r["calls"].as_u64().unwrap())
 }

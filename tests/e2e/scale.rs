@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::util::{augur, finding_keys, guest, root, s, write_pack};
+use crate::util::{augur, calls, finding_keys, guest, root, s, write_pack};
 
 /// 10,000 snapshots of one repository, one every 10 minutes from 2026-01-01:
 /// lint climbing from 1000 to 1499 around one file always at the top, type
@@ -108,18 +108,6 @@ fn ten_thousand_snapshots_of_one_repository() {
             rule["fuel_used"]
         );
     }
-}
-
-/// A rule's calls in a report's stats.
-fn calls(report: &Value, rule: &str) -> u64 {
-    report["stats"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["rule"] == rule)
-        .unwrap()["calls"]
-        .as_u64()
-        .unwrap()
 }
 
 #[test]

@@ -160,6 +160,21 @@ pub fn finding_keys(report: &Value) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The stats of `rule` in a report (it must be there).
+pub fn rule_stats<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    report["stats"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == rule)
+        .unwrap_or_else(|| panic!("no stats of `{rule}`: {:#}", report["stats"]))
+}
+
+/// The calls `rule` made, from a report's stats.
+pub fn calls(report: &Value, rule: &str) -> u64 {
+    rule_stats(report, rule)["calls"].as_u64().unwrap()
+}
+
 pub fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
