@@ -1230,27 +1230,38 @@ pub fn roles_of(bytes: &[u8]) -> Option<Roles> {
 /// The names of a component's top-level exports, read without compiling
 /// it; `None` when they cannot be read.
 pub fn exports_of(bytes: &[u8]) -> Option<Vec<String>> {
-    use wasmparser::{Parser, Payload};
-    let mut depth = 0usize;
+    use wasmparser::{Chunk, Parser, Payload};
+    let mut parser = Parser::new(0);
+    let mut data = bytes;
     let mut exports = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload.ok()? {
+    loop {
+        let Chunk::Parsed { consumed, payload } = parser.parse(data, true).ok()? else {
+            return None;
+        };
+        data = &data[consumed..];
+        match payload {
             // A core module: not a rule (loading it says so).
             Payload::Version {
                 encoding: wasmparser::Encoding::Module,
                 ..
-            } if depth == 0 => return None,
-            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
-            Payload::End(_) if depth > 0 => depth -= 1,
-            Payload::ComponentExportSection(reader) if depth == 0 => {
+            } => return None,
+            // Only the top level's exports matter: nested modules and
+            // components (most of a component's bytes) are stepped over.
+            Payload::ModuleSection {
+                unchecked_range, ..
+            }
+            | Payload::ComponentSection {
+                unchecked_range, ..
+            } => data = data.get(unchecked_range.len()..)?,
+            Payload::ComponentExportSection(reader) => {
                 for export in reader {
                     exports.push(export.ok()?.name.name.to_owned());
                 }
             }
+            Payload::End(_) => return Some(exports),
             _ => {}
         }
     }
-    Some(exports)
 }
 
 /// The interfaces a rule exports, as the host calls them.
