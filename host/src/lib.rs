@@ -9,6 +9,7 @@
 //! writes it. [`eval`] scores a run over a labelled corpus. [`identity`] checks
 //! what a rule says it is; [`sanitize`] makes untrusted text safe to show.
 
+pub mod baseline;
 pub mod builtin;
 pub mod cache;
 pub mod contract;

@@ -1,9 +1,11 @@
 //! The `augur` command line.
 //!
 //! Exit status: 0 when the run completed (with or without findings, and with
-//! or without errors of fail-open rules); 2 for bad usage, an unusable pack,
-//! or inputs that could not be read (each named in the output's `errors`); 3
-//! when a fail-closed rule failed; 130 when the run was interrupted.
+//! or without errors of fail-open rules); 1 when `--fail-on` is given and a
+//! finding (a new one, with `--baseline`) is at or above it; 2 for bad
+//! usage, an unusable pack, or inputs that could not be read (each named in
+//! the output's `errors`); 3 when a fail-closed rule failed; 130 when the
+//! run was interrupted. When several apply: 2, then 3, then 1.
 
 use std::{
     fmt::Write as _,
@@ -13,11 +15,13 @@ use std::{
 };
 
 use augur::{
+    baseline,
     cache::{CACHE_DIR_VAR, CompileCache},
     input,
     limits::WORKER_STACK_BYTES,
-    output::{self, Format},
+    output::{self, Format, ListFormat, RuleCard, locate},
     pack::Pack,
+    report::{Report, Severity},
     run::{Inputs, RunOptions},
     sandbox::{Roles, Sandbox},
     sanitize::escape,
@@ -27,6 +31,8 @@ use serde_json::{Value, json};
 
 /// Exit status of `augur eval` when a `--min`/`--max` threshold does not hold.
 const EXIT_BELOW_THRESHOLD: u8 = 1;
+/// Exit status of `augur run --fail-on` when a finding is at or above it.
+const EXIT_FINDINGS: u8 = 1;
 /// Exit status for bad usage or unusable input.
 const EXIT_USAGE: u8 = 2;
 /// Exit status when a fail-closed rule failed.
@@ -43,12 +49,26 @@ const EXIT_INTERRUPTED: u8 = 130;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour on standard output and error: `auto` colours a terminal
+    /// unless NO_COLOR is set (CLICOLOR_FORCE forces it).
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run a rule pack over snapshots and job outputs.
     Run(RunArgs),
+    /// Write the findings of a run as a baseline: the findings a later
+    /// `augur run --baseline FILE` treats as known, not new.
+    Baseline(BaselineArgs),
     /// List the rules of a pack: id, version, what they run on, kinds and config.
     Rules(RulesArgs),
     /// Measure a pack on labelled job logs: per kind precision and recall,
@@ -71,32 +91,35 @@ enum CacheCommand {
 
 #[derive(Args)]
 struct PackArg {
-    /// The rule pack: an augur.toml manifest, a directory holding one, or a
-    /// directory of .wasm components. Without it, the built-in pack runs.
+    /// The rule pack: an augur.toml manifest, a directory holding one, a
+    /// directory of .wasm components, or `builtin`. Without it, the
+    /// augur.toml of the current directory or the nearest parent (up to
+    /// the repository's root) is used, else the built-in pack.
     #[arg(long, value_name = "PATH")]
     pack: Option<PathBuf>,
 }
 
+/// What a run reads: the pack, the inputs, and how to run them.
 #[derive(Args)]
-struct RunArgs {
+struct InputArgs {
     #[command(flatten)]
     pack: PackArg,
     /// Observer snapshots: a JSON file or a directory of them (repeatable).
     #[arg(long, value_name = "PATH")]
     snapshots: Vec<PathBuf>,
     /// Job outputs: a log file, a directory of logs or job folders, or `-`
-    /// for standard input (repeatable).
+    /// for standard input (repeatable; `-` at most once).
     #[arg(long, value_name = "PATH")]
     jobs: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-    /// Write the report to FILE (atomically) instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Leave wall times out of the stats, so that the same inputs and pack
-    /// give byte-identical output.
-    #[arg(long)]
-    no_timings: bool,
+    /// The name of the log read from `-`, as findings, evidence and
+    /// annotations give it (say, the path the log was saved under).
+    #[arg(long, value_name = "NAME", default_value = "-")]
+    stdin_name: String,
+    /// Paths in SARIF, annotations, Code Quality reports and baselines are
+    /// relative to DIR. Default: the repository holding the current
+    /// directory, else the current directory.
+    #[arg(long, value_name = "DIR")]
+    source_root: Option<PathBuf>,
     /// Make every rule fail-closed: any rule error (a limit hit, a trap,
     /// invalid output, a rule that cannot load) fails the run with exit 3.
     #[arg(long)]
@@ -108,6 +131,67 @@ struct RunArgs {
     now: Option<std::time::SystemTime>,
     #[command(flatten)]
     threads: ThreadsArg,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// The report's format: text, json, sarif, github (annotations, and the
+    /// job summary when GITHUB_STEP_SUMMARY is set), gitlab (Code Quality),
+    /// junit or markdown. Default: text.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE (`-`: standard output), as
+    /// many times as wanted: `--write sarif=augur.sarif --write github=-`.
+    #[arg(long = "write", value_name = "FORMAT=FILE", value_parser = parse_write)]
+    writes: Vec<(Format, PathBuf)>,
+    /// Exit 1 when a finding is at or above this severity (info, low,
+    /// medium, high, critical); with --baseline, only a new one counts.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// Compare with a baseline written by `augur baseline`: findings in it
+    /// are `unchanged`, the others `new`, and --fail-on counts only new ones.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Leave wall times out of the stats, so that the same inputs and pack
+    /// give byte-identical output.
+    #[arg(long)]
+    no_timings: bool,
+}
+
+#[derive(Args)]
+struct BaselineArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Write the baseline to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// `--write FORMAT=FILE`.
+fn parse_write(text: &str) -> Result<(Format, PathBuf), String> {
+    use clap::ValueEnum as _;
+    let (format, file) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not FORMAT=FILE (e.g. sarif=augur.sarif)"))?;
+    let format = Format::from_str(format, false).map_err(|_| {
+        let names: Vec<&str> = Format::value_variants().iter().map(|f| f.name()).collect();
+        format!("unknown format `{format}`; one of {}", names.join(", "))
+    })?;
+    if file.is_empty() {
+        return Err(format!("`{text}` names no file (`-` is standard output)"));
+    }
+    Ok((format, PathBuf::from(file)))
+}
+
+/// `--fail-on`: a severity.
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    serde_json::from_value(Value::String(text.to_owned()))
+        .map_err(|_| format!("`{text}` is not a severity: info, low, medium, high or critical"))
 }
 
 #[derive(Args)]
@@ -138,8 +222,8 @@ fn parse_now(text: &str) -> Result<std::time::SystemTime, String> {
 struct RulesArgs {
     #[command(flatten)]
     pack: PackArg,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
 }
 
 #[derive(Args)]
@@ -153,8 +237,8 @@ struct EvalArgs {
     /// The family of kinds measured: findings whose kind starts with it.
     #[arg(long, default_value = "failure/", value_name = "PREFIX")]
     family: String,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
     /// Write the evaluation to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -192,6 +276,11 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    match cli.color {
+        ColorArg::Auto => {}
+        ColorArg::Always => anstream::ColorChoice::Always.write_global(),
+        ColorArg::Never => anstream::ColorChoice::Never.write_global(),
+    }
     // Rules run on this thread's stack: it must hold the largest wasm stack
     // a pack may ask for.
     let worker = std::thread::Builder::new()
@@ -228,27 +317,48 @@ fn handle_interrupts(sandbox: &Sandbox) {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
-    let sandbox = match &cli.command {
-        Command::Run(RunArgs { now: Some(now), .. }) => Sandbox::at(*now),
-        _ => Sandbox::new(),
+    let now = match &cli.command {
+        Command::Run(RunArgs { inputs, .. }) | Command::Baseline(BaselineArgs { inputs, .. }) => {
+            inputs.now
+        }
+        _ => None,
+    };
+    let sandbox = match now {
+        Some(now) => Sandbox::at(now),
+        None => Sandbox::new(),
     }
     .map_err(|e| format!("{e:#}"))?
     .with_cache(CompileCache::from_env());
     handle_interrupts(&sandbox);
     match cli.command {
         Command::Run(args) => run_pack(&sandbox, args),
+        Command::Baseline(args) => write_baseline(&sandbox, args),
         Command::Rules(args) => list_rules(&sandbox, args),
         Command::Eval(args) => eval(&sandbox, args),
         Command::Cache(command) => cache(&sandbox, command),
     }
 }
 
-/// The rules of the pack that play one of the `needed` roles.
+/// The rules of the pack that play one of the `needed` roles: `--pack`,
+/// else the repository's own `augur.toml`, else the built-in pack.
 fn open_pack(sandbox: &Sandbox, arg: &PackArg, needed: Roles) -> Result<Pack, String> {
-    match &arg.pack {
-        Some(path) => Pack::open(sandbox, path, needed).map_err(|e| e.to_string()),
-        None => Ok(Pack::builtin(sandbox, needed)),
-    }
+    let found;
+    let path = match &arg.pack {
+        Some(path) if path.as_os_str() == "builtin" => return Ok(Pack::builtin(sandbox, needed)),
+        Some(path) => path,
+        None => match std::env::current_dir()
+            .ok()
+            .and_then(|d| augur::pack::discover(&d))
+        {
+            Some(manifest) => {
+                found = manifest;
+                tracing::info!(manifest = %found.display(), "using the repository's pack");
+                &found
+            }
+            None => return Ok(Pack::builtin(sandbox, needed)),
+        },
+    };
+    Pack::open(sandbox, path, needed).map_err(|e| e.to_string())
 }
 
 fn cache(sandbox: &Sandbox, command: CacheCommand) -> Result<ExitCode, String> {
@@ -304,16 +414,36 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
 }
 
-fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
+/// A run's pack and inputs, loaded; and whether an input could not be read.
+struct Loaded {
+    pack: Pack,
+    inputs: Inputs,
+    input_failed: bool,
+    context: output::Context,
+}
+
+/// Reads the inputs and opens the pack (only the rules with inputs).
+fn load(sandbox: &Sandbox, args: &InputArgs) -> Result<Loaded, String> {
     if args.snapshots.is_empty() && args.jobs.is_empty() {
         return Err(
             "nothing to analyse: give --snapshots PATH and/or --jobs PATH (see `augur run --help`)"
                 .into(),
         );
     }
+    if args.jobs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err("--jobs - is given twice: standard input can be read once".into());
+    }
     let mut problems = Vec::new();
     let series = input::load_snapshots(&args.snapshots, &mut problems);
-    let jobs = input::load_jobs(&args.jobs, &mut std::io::stdin().lock(), &mut problems);
+    let mut jobs = input::load_jobs(&args.jobs, &mut std::io::stdin().lock(), &mut problems);
+    if args.stdin_name != "-" {
+        for job in jobs.iter_mut().filter(|j| j.source == "-") {
+            job.source = args.stdin_name.clone();
+        }
+        for p in problems.iter_mut().filter(|p| p.input == "-") {
+            p.input = args.stdin_name.clone();
+        }
+    }
     // Only the rules with something to read are loaded: `--jobs` alone
     // compiles no deriver.
     let needed = Roles {
@@ -325,45 +455,164 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
     let input_failed = problems
         .iter()
         .any(|p| p.severity == input::ProblemSeverity::Error);
+    let source_root = match &args.source_root {
+        Some(dir) if dir.is_dir() => dir.clone(),
+        Some(dir) => {
+            return Err(format!(
+                "--source-root {}: not a directory",
+                escape(&dir.display().to_string())
+            ));
+        }
+        None => {
+            let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
+            locate::default_source_root(&cwd)
+        }
+    };
+    let mut job_names: Vec<String> = jobs.iter().map(|j| j.source.clone()).collect();
+    job_names.sort();
+    let mut repositories: Vec<String> = series.iter().map(|s| s.repo.clone()).collect();
+    repositories.sort();
+    let context = output::Context {
+        source_root,
+        rules: pack.rules.iter().map(rule_card).collect(),
+        repositories,
+        jobs: job_names,
+        fail_on: None,
+    };
     let inputs = Inputs {
         series,
         jobs,
         problems,
     };
-    if let Some(output) = &args.output {
-        refuse_output_over_input(output, &inputs)?;
+    Ok(Loaded {
+        pack,
+        inputs,
+        input_failed,
+        context,
+    })
+}
+
+fn rule_card(rule: &augur::pack::PackRule) -> RuleCard {
+    RuleCard {
+        id: rule.id.clone(),
+        version: rule.info.version.clone(),
+        description: rule.info.description.clone(),
+        kinds: rule.info.kinds.clone(),
+        deriver: rule.component.is_deriver(),
+        classifier: rule.component.is_classifier(),
+        correlator: rule.component.is_correlator(),
+        manifest: rule.manifest.clone(),
+    }
+}
+
+/// Says on standard error that the run was interrupted; `true` if it was.
+fn report_interruption(report: &Report) -> bool {
+    let Some(i) = &report.interrupted else {
+        return false;
+    };
+    eprintln!(
+        "augur: interrupted after {} of {} rule calls ({} findings, {} errors so far)",
+        i.completed_calls,
+        i.planned_calls,
+        report.findings.len(),
+        report.errors.len()
+    );
+    true
+}
+
+fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
+    // Where each rendering goes (`None`: standard output). `--format` goes
+    // to `--output` or standard output, unless it was not given and a
+    // `--write` takes standard output.
+    let stdout_written = args.writes.iter().any(|(_, f)| f.as_os_str() == "-");
+    let mut outputs: Vec<(Format, Option<PathBuf>)> = Vec::new();
+    if args.format.is_some() || args.output.is_some() || !stdout_written {
+        outputs.push((args.format.unwrap_or(Format::Text), args.output.clone()));
+    }
+    outputs.extend(
+        args.writes
+            .iter()
+            .map(|(format, file)| (*format, (file.as_os_str() != "-").then(|| file.clone()))),
+    );
+    let mut seen = std::collections::HashSet::new();
+    for (_, to) in &outputs {
+        if !seen.insert(to.clone()) {
+            return Err(match to {
+                None => "two reports would go to standard output: send all but one to files \
+                         (`--write FORMAT=FILE`)"
+                    .into(),
+                Some(file) => format!(
+                    "{} is the destination of two reports: give each its own file",
+                    escape(&file.display().to_string())
+                ),
+            });
+        }
+    }
+    let baseline = args.baseline.as_deref().map(baseline::read).transpose()?;
+
+    let Loaded {
+        pack,
+        inputs,
+        input_failed,
+        mut context,
+    } = load(sandbox, &args.inputs)?;
+    context.fail_on = args.fail_on;
+    for file in outputs.iter().filter_map(|(_, f)| f.as_ref()) {
+        refuse_output_over_input(file, &inputs)?;
     }
 
     let options = RunOptions {
         timings: !args.no_timings,
-        fail_closed: args.fail_closed,
-        threads: args.threads.count(),
+        fail_closed: args.inputs.fail_closed,
+        threads: args.inputs.threads.count(),
     };
-    let report = augur::run::run(sandbox, &pack, &inputs, &options);
-    let rendered = output::render(&report, args.format);
-    if let Some(i) = &report.interrupted {
-        eprintln!(
-            "augur: interrupted after {} of {} rule calls ({} findings, {} errors so far)",
-            i.completed_calls,
-            i.planned_calls,
-            report.findings.len(),
-            report.errors.len()
+    let mut report = augur::run::run(sandbox, &pack, &inputs, &options);
+    if let (Some(entries), Some(file)) = (baseline, &args.baseline) {
+        baseline::compare(
+            &mut report,
+            entries,
+            &file.display().to_string(),
+            &context.jobs,
+            &context.source_root,
         );
-        match &args.output {
-            // A partial report must not replace a whole one.
-            Some(path) => eprintln!(
-                "augur: {} was left as it was",
-                escape(&path.display().to_string())
-            ),
-            None => output::emit(&rendered, None)
-                .map_err(|e| format!("cannot write the report: {e}"))?,
+    }
+    if report_interruption(&report) {
+        for (format, to) in &outputs {
+            match to {
+                // A partial report must not replace a whole one.
+                Some(path) => eprintln!(
+                    "augur: {} was left as it was",
+                    escape(&path.display().to_string())
+                ),
+                None => {
+                    let rendered = output::render(&report, *format, &context);
+                    output::emit(&rendered.text, None)
+                        .map_err(|e| format!("cannot write the report: {e}"))?
+                }
+            }
         }
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
-    output::emit(&rendered, args.output.as_deref()).map_err(|e| match &args.output {
-        Some(path) => format!("{}: cannot write the report: {e}", path.display()),
-        None => format!("cannot write the report: {e}"),
-    })?;
+    for (format, to) in &outputs {
+        let rendered = output::render(&report, *format, &context);
+        for w in &rendered.warnings {
+            eprintln!("augur: warning: {}", escape(w));
+        }
+        output::emit(&rendered.text, to.as_deref()).map_err(|e| match to {
+            Some(path) => format!("{}: cannot write the report: {e}", path.display()),
+            None => format!("cannot write the report: {e}"),
+        })?;
+        if *format == Format::Github {
+            // The job summary, beside the annotations; a summary that cannot
+            // be written costs the summary, not the run.
+            if let Err(e) = output::step_summary(&report, &context) {
+                eprintln!(
+                    "augur: warning: cannot append to ${}: {e}",
+                    output::STEP_SUMMARY_VAR
+                );
+            }
+        }
+    }
     if input_failed {
         eprintln!("augur: some inputs could not be read; see `errors` in the report");
         return Ok(ExitCode::from(EXIT_USAGE));
@@ -371,6 +620,70 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
     if report.failed_closed() {
         eprintln!("augur: a fail-closed rule failed; see `errors` in the report");
         return Ok(ExitCode::from(EXIT_FAILED_CLOSED));
+    }
+    if let Some(least) = args.fail_on {
+        let failing = report.findings.iter().filter(|f| context.fails(f)).count();
+        if failing > 0 {
+            eprintln!(
+                "augur: {failing} finding{} at or above {}{}: failing (--fail-on)",
+                if failing == 1 { "" } else { "s" },
+                least.as_str(),
+                if report.baseline.is_some() {
+                    ", new since the baseline"
+                } else {
+                    ""
+                }
+            );
+            return Ok(ExitCode::from(EXIT_FINDINGS));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_baseline(sandbox: &Sandbox, args: BaselineArgs) -> Result<ExitCode, String> {
+    let Loaded {
+        pack,
+        inputs,
+        input_failed,
+        context,
+    } = load(sandbox, &args.inputs)?;
+    if let Some(file) = &args.output {
+        refuse_output_over_input(file, &inputs)?;
+    }
+    let options = RunOptions {
+        timings: false,
+        fail_closed: args.inputs.fail_closed,
+        threads: args.inputs.threads.count(),
+    };
+    let report = augur::run::run(sandbox, &pack, &inputs, &options);
+    if report_interruption(&report) {
+        eprintln!("augur: no baseline written: the run was interrupted");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    for e in &report.errors {
+        eprintln!("augur: {}: {}", escape(&e.class), escape(&e.message));
+    }
+    if input_failed || report.failed_closed() {
+        // A baseline missing what an unreadable input or a failed rule
+        // would have found would hide those findings later.
+        eprintln!(
+            "augur: no baseline written: some inputs could not be read or rules failed closed"
+        );
+        return Ok(ExitCode::from(if input_failed {
+            EXIT_USAGE
+        } else {
+            EXIT_FAILED_CLOSED
+        }));
+    }
+    let text = baseline::render(&report, &context.jobs, &context.source_root);
+    output::emit(&text, args.output.as_deref())
+        .map_err(|e| format!("cannot write the baseline: {e}"))?;
+    if let Some(file) = &args.output {
+        eprintln!(
+            "augur: {} findings written to {}",
+            report.findings.len(),
+            escape(&file.display().to_string())
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -445,11 +758,11 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
     }
     let evaluation = augur::eval::evaluate(&cases, &report, &args.family);
     let rendered = match args.format {
-        Format::Json => format!(
+        ListFormat::Json => format!(
             "{}\n",
             serde_json::to_string_pretty(&evaluation).expect("serializes")
         ),
-        Format::Text => augur::eval::render_text(&evaluation),
+        ListFormat::Text => augur::eval::render_text(&evaluation),
     };
     output::emit(&rendered, args.output.as_deref())
         .map_err(|e| format!("cannot write the evaluation: {e}"))?;
@@ -505,7 +818,7 @@ fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
         .map(|f| json!({"rule": f.rule, "source": f.source, "message": f.message, "hint": f.hint}))
         .collect();
     let rendered = match args.format {
-        Format::Json => {
+        ListFormat::Json => {
             let doc =
                 json!({"version": 1, "pack": pack.source, "rules": rules, "errors": failures});
             format!(
@@ -513,7 +826,7 @@ fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
                 serde_json::to_string_pretty(&doc).expect("serializes")
             )
         }
-        Format::Text => rules_text(&rules, &pack),
+        ListFormat::Text => rules_text(&rules, &pack),
     };
     output::emit(&rendered, None).map_err(|e| format!("cannot write the list: {e}"))?;
     Ok(ExitCode::SUCCESS)

@@ -76,7 +76,7 @@ struct Manifest {
     #[serde(default)]
     on_error: FailurePolicy,
     #[serde(default, rename = "rule")]
-    rules: Vec<RuleEntry>,
+    rules: Vec<toml::Spanned<RuleEntry>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,6 +127,9 @@ pub struct PackRule {
     pub config: String,
     pub limits: Limits,
     pub on_error: FailurePolicy,
+    /// The manifest and the line of the rule's entry in it, for a rule a
+    /// manifest names.
+    pub manifest: Option<(PathBuf, u32)>,
 }
 
 /// A rule of the pack that could not be loaded.
@@ -156,6 +159,8 @@ pub(crate) struct Entry {
     config: String,
     pub(crate) limits: Limits,
     on_error: FailurePolicy,
+    /// The manifest and the line of the entry in it.
+    manifest: Option<(PathBuf, u32)>,
 }
 
 impl Entry {
@@ -167,9 +172,29 @@ impl Entry {
             config: "{}".into(),
             limits: Limits::default(),
             on_error: FailurePolicy::default(),
+            manifest: None,
         }
     }
 }
+
+/// The manifest a run uses when no `--pack` is given: `augur.toml` in `dir`
+/// or the nearest parent that has one, not looking past the repository's
+/// root (the first directory up holding `.git`).
+pub fn discover(dir: &Path) -> Option<PathBuf> {
+    for d in dir.ancestors() {
+        let manifest = d.join(MANIFEST);
+        if manifest.is_file() {
+            return Some(manifest);
+        }
+        if d.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
+/// A pack's manifest file name.
+pub const MANIFEST: &str = "augur.toml";
 
 impl Pack {
     /// The built-in pack: every built-in rule with its default config, of
@@ -194,7 +219,7 @@ impl Pack {
         if path.is_file() {
             return Pack::from_manifest(sandbox, path, needed);
         }
-        let manifest = path.join("augur.toml");
+        let manifest = path.join(MANIFEST);
         if manifest.is_file() {
             return Pack::from_manifest(sandbox, &manifest, needed);
         }
@@ -303,6 +328,7 @@ impl Pack {
                 config: entry.config,
                 limits: entry.limits,
                 on_error: entry.on_error,
+                manifest: entry.manifest,
             });
         }
         pack
@@ -324,8 +350,14 @@ pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, Pack
         message: format!("[limits]: {m}"),
     })?;
     let mut entries = Vec::new();
-    for (i, rule) in manifest.rules.into_iter().enumerate() {
+    for (i, spanned) in manifest.rules.into_iter().enumerate() {
         let n = i + 1;
+        let line = text[..spanned.span().start.min(text.len())]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count()
+            + 1;
+        let rule = spanned.into_inner();
         let origin = match (rule.builtin, rule.path) {
             (Some(name), None) => Origin::Builtin(name),
             (None, Some(p)) => Origin::File(base.join(p)),
@@ -354,6 +386,7 @@ pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, Pack
             config,
             limits,
             on_error: rule.on_error.unwrap_or(manifest.on_error),
+            manifest: Some((path.to_owned(), u32::try_from(line).unwrap_or(u32::MAX))),
         });
     }
     Ok(entries)

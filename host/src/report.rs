@@ -24,7 +24,31 @@ pub struct Report {
     /// had done by then. Everything else in the report is that partial work.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<Interruption>,
+    /// Set when the run was compared with a baseline (`--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineOut>,
     pub stats: Stats,
+}
+
+/// A finding's state against the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline: the run made it.
+    New,
+    /// In the baseline too.
+    Unchanged,
+}
+
+/// What a comparison with a baseline found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BaselineOut {
+    /// The baseline file, as given.
+    pub file: String,
+    pub new: usize,
+    pub unchanged: usize,
+    /// Entries of the baseline this run did not find again.
+    pub absent: Vec<crate::baseline::Entry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,6 +85,17 @@ pub struct FindingOut {
     pub evidence: Vec<EvidenceOut>,
     pub actions: Vec<String>,
     pub data: Value,
+    /// `new` or `unchanged` against the baseline, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+}
+
+impl FindingOut {
+    /// Whether the finding counts as new: with no baseline, every finding
+    /// does.
+    pub fn is_new(&self) -> bool {
+        self.baseline != Some(BaselineState::Unchanged)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -63,6 +63,7 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
         warnings: Vec::new(),
         logs: Vec::new(),
         interrupted: None,
+        baseline: None,
         stats: Stats {
             pack: pack.source.clone(),
             inputs: InputStats {
@@ -1178,6 +1179,7 @@ fn validate(
             .collect(),
         actions: f.actions,
         data,
+        baseline: None,
     })
 }
 

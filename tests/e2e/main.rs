@@ -7,6 +7,7 @@ mod cli;
 mod escapes;
 mod eval;
 mod fixtures;
+mod gate;
 mod sandbox;
 mod scale;
 mod setup;

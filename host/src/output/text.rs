@@ -1,99 +1,15 @@
-//! Writing a report: `json` for machines, `text` for a person (grouped by
-//! input, most severe first, coloured on a terminal). Files are written
-//! atomically: a run killed halfway leaves the previous file whole.
+//! The text report, for a person: findings grouped by input, most severe
+//! first, coloured on a terminal.
 
-use std::{
-    collections::BTreeMap,
-    fmt::Write as _,
-    io::{self, Write},
-    path::Path,
-};
+use std::{collections::BTreeMap, fmt::Write as _};
 
 use anstyle::{AnsiColor, Style};
 
+use super::Context;
 use crate::{
-    report::{FindingOut, Report, Severity},
+    report::{BaselineState, FindingOut, Report, Severity},
     sanitize::{escape, escape_block},
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
-
-/// The report rendered in `format`. Text carries ANSI styles; [`emit`]
-/// strips them where colour is not wanted.
-pub fn render(report: &Report, format: Format) -> String {
-    match format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(report).expect("a report serializes");
-            s.push('\n');
-            s
-        }
-        Format::Text => render_text(report),
-    }
-}
-
-/// Writes rendered output to `path` (atomically) or to standard output
-/// (coloured only when it is a terminal that wants colour).
-pub fn emit(rendered: &str, path: Option<&Path>) -> io::Result<()> {
-    match path {
-        Some(path) => write_atomically(
-            path,
-            anstream::adapter::strip_str(rendered)
-                .to_string()
-                .as_bytes(),
-        ),
-        None => {
-            let mut out = anstream::stdout().lock();
-            out.write_all(rendered.as_bytes())?;
-            out.flush()
-        }
-    }
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over
-/// `path`: readers see the old file or the new one, never half of one.
-///
-/// A `path` that is a symbolic link is written through: its target is
-/// replaced, the link stays. A file that exists keeps its permissions; a new
-/// one gets the usual `0666` less the umask.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let target = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            std::fs::canonicalize(path).or_else(|_| resolve_dangling_link(path))?
-        }
-        _ => path.to_owned(),
-    };
-    let existing = std::fs::metadata(&target).ok().map(|m| m.permissions());
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".augur-")
-        .suffix(".tmp")
-        .permissions(std::fs::Permissions::from_mode(0o666))
-        .tempfile_in(dir)?;
-    if let Some(permissions) = existing {
-        tmp.as_file().set_permissions(permissions)?;
-    }
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(&target).map_err(|e| e.error)?;
-    Ok(())
-}
-
-/// The file a link that points at nothing yet would create.
-fn resolve_dangling_link(path: &Path) -> io::Result<std::path::PathBuf> {
-    let target = std::fs::read_link(path)?;
-    Ok(match path.parent() {
-        Some(dir) if target.is_relative() => dir.join(target),
-        _ => target,
-    })
-}
 
 fn severity_style(s: Severity) -> Style {
     match s {
@@ -107,7 +23,7 @@ fn severity_style(s: Severity) -> Style {
     }
 }
 
-fn render_text(report: &Report) -> String {
+pub(super) fn render(report: &Report, context: &Context) -> String {
     let bold = Style::new().bold();
     let dim = Style::new().dimmed();
     let red = Style::new().fg_color(Some(AnsiColor::Red.into()));
@@ -127,9 +43,14 @@ fn render_text(report: &Report) -> String {
         }
         for f in findings {
             let sev = severity_style(f.severity);
+            let new = match f.baseline {
+                Some(BaselineState::New) => format!(" {bold}NEW{bold:#}"),
+                Some(BaselineState::Unchanged) => format!(" {dim}(in the baseline){dim:#}"),
+                None => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "  {sev}{:<8}{sev:#} {}  {dim}{}{dim:#}",
+                "  {sev}{:<8}{sev:#} {}{new}  {dim}{}{dim:#}",
                 f.severity.as_str().to_uppercase(),
                 escape(&f.title),
                 escape(&f.kind)
@@ -215,6 +136,50 @@ fn render_text(report: &Report) -> String {
         );
     }
 
+    if let Some(b) = &report.baseline {
+        let _ = writeln!(
+            out,
+            "Against the baseline {}: {} new, {} unchanged, {} no longer found.",
+            escape(&b.file),
+            b.new,
+            b.unchanged,
+            b.absent.len()
+        );
+        for e in b.absent.iter().take(20) {
+            let _ = writeln!(
+                out,
+                "  {dim}gone: {} {} on {} · {}{dim:#}",
+                escape(&e.rule),
+                escape(&e.kind),
+                escape(&e.input),
+                escape(&e.fingerprint)
+            );
+        }
+        if b.absent.len() > 20 {
+            let _ = writeln!(out, "  {dim}… and {} more{dim:#}", b.absent.len() - 20);
+        }
+        out.push('\n');
+    }
+    if let Some(least) = context.fail_on {
+        let failing = report.findings.iter().filter(|f| context.fails(f)).count();
+        let _ = writeln!(
+            out,
+            "{}{failing} finding{} at or above {}{}{}",
+            if failing > 0 { red } else { Style::new() },
+            plural(failing),
+            least.as_str(),
+            if report.baseline.is_some() {
+                " (new ones only)"
+            } else {
+                ""
+            },
+            if failing > 0 {
+                format!(": the gate fails{red:#}")
+            } else {
+                ": the gate passes".into()
+            },
+        );
+    }
     let mut counts: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
     for f in &report.findings {
         *counts.entry(std::cmp::Reverse(f.severity)).or_default() += 1;
@@ -275,45 +240,6 @@ fn one_line(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atomic_write_replaces_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.json");
-        write_atomically(&path, b"old").unwrap();
-        write_atomically(&path, b"new").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"new");
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temporary file is left behind"
-        );
-    }
-
-    #[test]
-    fn atomic_write_keeps_permissions_and_writes_through_links() {
-        use std::os::unix::fs::PermissionsExt as _;
-        let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("real.json");
-        std::fs::write(&real, b"old").unwrap();
-        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
-        let link = dir.path().join("link.json");
-        std::os::unix::fs::symlink("real.json", &link).unwrap();
-        write_atomically(&link, b"new").unwrap();
-        assert!(
-            std::fs::symlink_metadata(&link)
-                .unwrap()
-                .file_type()
-                .is_symlink()
-        );
-        assert_eq!(std::fs::read(&real).unwrap(), b"new");
-        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o640);
-        let fresh = dir.path().join("fresh.json");
-        write_atomically(&fresh, b"x").unwrap();
-        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
-        assert_ne!(mode, 0o600, "a new file is not private to its writer");
-    }
 
     #[test]
     fn one_line_flattens_and_cuts() {
