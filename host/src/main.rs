@@ -22,7 +22,7 @@ use augur::{
     output::{self, Format, ListFormat, RuleCard, locate},
     pack::Pack,
     report::{Report, Severity},
-    run::{Inputs, RunOptions},
+    run::{Inputs, Progress, RunOptions},
     sandbox::{Roles, Sandbox},
     sanitize::escape,
 };
@@ -419,6 +419,8 @@ struct Loaded {
     pack: Pack,
     inputs: Inputs,
     input_failed: bool,
+    /// A rule the pack does not mark optional cannot load.
+    pack_failed: bool,
     context: output::Context,
 }
 
@@ -433,6 +435,27 @@ fn load(sandbox: &Sandbox, args: &InputArgs) -> Result<Loaded, String> {
     if args.jobs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err("--jobs - is given twice: standard input can be read once".into());
     }
+    // The pack first, so that a pack that cannot run is said before any
+    // input is read. Only the rules with something to read are loaded:
+    // `--jobs` alone compiles no deriver.
+    let needed = Roles {
+        deriver: !args.snapshots.is_empty(),
+        classifier: !args.jobs.is_empty(),
+        correlator: true,
+    };
+    let pack = open_pack(sandbox, &args.pack, needed)?;
+    let broken: Vec<_> = pack.failures.iter().filter(|f| !f.optional).collect();
+    if let Some(first) = broken.first() {
+        eprintln!(
+            "augur: error: {} rule{} of the pack cannot load; the others run, and the run exits 2 \
+             (mark a rule `optional = true` in the manifest to run without it):\n  {}\n  hint: {}",
+            broken.len(),
+            if broken.len() == 1 { "" } else { "s" },
+            escape(&first.message),
+            escape(&first.hint)
+        );
+    }
+    let pack_failed = !broken.is_empty();
     let mut problems = Vec::new();
     let series = input::load_snapshots(&args.snapshots, &mut problems);
     let mut jobs = input::load_jobs(&args.jobs, &mut std::io::stdin().lock(), &mut problems);
@@ -444,14 +467,6 @@ fn load(sandbox: &Sandbox, args: &InputArgs) -> Result<Loaded, String> {
             p.input = args.stdin_name.clone();
         }
     }
-    // Only the rules with something to read are loaded: `--jobs` alone
-    // compiles no deriver.
-    let needed = Roles {
-        deriver: !series.is_empty(),
-        classifier: !jobs.is_empty(),
-        correlator: !series.is_empty() || !jobs.is_empty(),
-    };
-    let pack = open_pack(sandbox, &args.pack, needed)?;
     let input_failed = problems
         .iter()
         .any(|p| p.severity == input::ProblemSeverity::Error);
@@ -488,6 +503,7 @@ fn load(sandbox: &Sandbox, args: &InputArgs) -> Result<Loaded, String> {
         pack,
         inputs,
         input_failed,
+        pack_failed,
         context,
     })
 }
@@ -503,6 +519,39 @@ fn rule_card(rule: &augur::pack::PackRule) -> RuleCard {
         correlator: rule.component.is_correlator(),
         manifest: rule.manifest.clone(),
     }
+}
+
+/// Inputs from which a run shows a progress bar: this many, or any log
+/// large enough to be read from disk.
+const PROGRESS_MIN_INPUTS: usize = 16;
+
+/// A progress bar on standard error, for a run long enough to want one,
+/// when standard error is a terminal and not a CI log (`CI` unset).
+fn progress_bar(inputs: &Inputs) -> Option<(indicatif::ProgressBar, Progress)> {
+    use std::io::IsTerminal as _;
+    let large = inputs
+        .jobs
+        .iter()
+        .any(|j| matches!(j.body, input::LogBody::File { .. }));
+    let many = inputs.jobs.len() + inputs.series.len() >= PROGRESS_MIN_INPUTS;
+    if !(large || many) || !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        return None;
+    }
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bar:30} {pos}/{len} inputs read · {elapsed}",
+        )
+        .expect("a valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let shown = bar.clone();
+    let tell = Progress(std::sync::Arc::new(move |done, all| {
+        shown.set_length(all as u64);
+        shown.set_position(done as u64);
+    }));
+    Some((bar, tell))
 }
 
 /// Says on standard error that the run was interrupted; `true` if it was.
@@ -554,6 +603,7 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
         pack,
         inputs,
         input_failed,
+        pack_failed,
         mut context,
     } = load(sandbox, &args.inputs)?;
     context.fail_on = args.fail_on;
@@ -561,12 +611,17 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
         refuse_output_over_input(file, &inputs)?;
     }
 
+    let bar = progress_bar(&inputs);
     let options = RunOptions {
         timings: !args.no_timings,
         fail_closed: args.inputs.fail_closed,
         threads: args.inputs.threads.count(),
+        progress: bar.as_ref().map(|(_, p)| p.clone()),
     };
     let mut report = augur::run::run(sandbox, &pack, &inputs, &options);
+    if let Some((bar, _)) = bar {
+        bar.finish_and_clear();
+    }
     if let (Some(entries), Some(file)) = (baseline, &args.baseline) {
         baseline::compare(
             &mut report,
@@ -617,6 +672,10 @@ fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, String> {
         eprintln!("augur: some inputs could not be read; see `errors` in the report");
         return Ok(ExitCode::from(EXIT_USAGE));
     }
+    if pack_failed {
+        eprintln!("augur: rules of the pack could not load; see `errors` in the report");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     if report.failed_closed() {
         eprintln!("augur: a fail-closed rule failed; see `errors` in the report");
         return Ok(ExitCode::from(EXIT_FAILED_CLOSED));
@@ -645,17 +704,23 @@ fn write_baseline(sandbox: &Sandbox, args: BaselineArgs) -> Result<ExitCode, Str
         pack,
         inputs,
         input_failed,
+        pack_failed,
         context,
     } = load(sandbox, &args.inputs)?;
     if let Some(file) = &args.output {
         refuse_output_over_input(file, &inputs)?;
     }
+    let bar = progress_bar(&inputs);
     let options = RunOptions {
         timings: false,
         fail_closed: args.inputs.fail_closed,
         threads: args.inputs.threads.count(),
+        progress: bar.as_ref().map(|(_, p)| p.clone()),
     };
     let report = augur::run::run(sandbox, &pack, &inputs, &options);
+    if let Some((bar, _)) = bar {
+        bar.finish_and_clear();
+    }
     if report_interruption(&report) {
         eprintln!("augur: no baseline written: the run was interrupted");
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
@@ -663,13 +728,13 @@ fn write_baseline(sandbox: &Sandbox, args: BaselineArgs) -> Result<ExitCode, Str
     for e in &report.errors {
         eprintln!("augur: {}: {}", escape(&e.class), escape(&e.message));
     }
-    if input_failed || report.failed_closed() {
+    if input_failed || pack_failed || report.failed_closed() {
         // A baseline missing what an unreadable input or a failed rule
         // would have found would hide those findings later.
         eprintln!(
-            "augur: no baseline written: some inputs could not be read or rules failed closed"
+            "augur: no baseline written: some inputs could not be read, or rules could not load or failed closed"
         );
-        return Ok(ExitCode::from(if input_failed {
+        return Ok(ExitCode::from(if input_failed || pack_failed {
             EXIT_USAGE
         } else {
             EXIT_FAILED_CLOSED
@@ -747,6 +812,7 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
         timings: false,
         fail_closed: false,
         threads: args.threads.count(),
+        progress: None,
     };
     let report = augur::run::run(sandbox, &pack, &inputs, &options);
     if report.interrupted.is_some() {
@@ -829,6 +895,10 @@ fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
         ListFormat::Text => rules_text(&rules, &pack),
     };
     output::emit(&rendered, None).map_err(|e| format!("cannot write the list: {e}"))?;
+    if pack.failures.iter().any(|f| !f.optional) {
+        eprintln!("augur: rules of the pack could not load (listed above)");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

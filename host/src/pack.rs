@@ -22,6 +22,25 @@
 //! ```
 //!
 //! A top-level `on_error` sets the policy for every rule of the pack.
+//!
+//! `extends = "builtin"` takes every built-in rule with its defaults (and
+//! the pack's `[limits]` and `on_error`), without listing them: a
+//! `[[rule]]` naming a built-in (without an `id`) then replaces that
+//! built-in's entry (its config, limits, policy), `exclude = ["name", ...]`
+//! drops built-ins, and the other entries add rules.
+//!
+//! ```toml
+//! extends = "builtin"
+//! exclude = ["postflight"]
+//!
+//! [[rule]]
+//! builtin = "failure-class"
+//! [rule.config]
+//! known_flaky = ["test_network_retry"]
+//!
+//! [[rule]]
+//! path = "rules/custom.wasm"
+//! ```
 
 use std::{
     collections::HashMap,
@@ -75,6 +94,11 @@ struct Manifest {
     limits: LimitsOverride,
     #[serde(default)]
     on_error: FailurePolicy,
+    /// `"builtin"`: every built-in rule is in the pack unless excluded.
+    extends: Option<String>,
+    /// Built-in rules left out of an `extends = "builtin"` pack.
+    #[serde(default)]
+    exclude: Vec<String>,
     #[serde(default, rename = "rule")]
     rules: Vec<toml::Spanned<RuleEntry>>,
 }
@@ -96,6 +120,11 @@ struct RuleEntry {
     #[serde(default)]
     limits: LimitsOverride,
     on_error: Option<FailurePolicy>,
+    /// The pack runs without this rule when it cannot load (the error is
+    /// reported, the exit status stays); otherwise such a pack fails the
+    /// run with status 2.
+    #[serde(default)]
+    optional: bool,
 }
 
 /// Where a rule's component comes from.
@@ -142,6 +171,9 @@ pub struct LoadFailure {
     pub message: String,
     pub hint: String,
     pub on_error: FailurePolicy,
+    /// The manifest marks the rule optional: its failure to load does not
+    /// fail the run.
+    pub optional: bool,
 }
 
 pub struct Pack {
@@ -161,6 +193,7 @@ pub(crate) struct Entry {
     on_error: FailurePolicy,
     /// The manifest and the line of the entry in it.
     manifest: Option<(PathBuf, u32)>,
+    optional: bool,
 }
 
 impl Entry {
@@ -173,6 +206,36 @@ impl Entry {
             limits: Limits::default(),
             on_error: FailurePolicy::default(),
             manifest: None,
+            optional: false,
+        }
+    }
+
+    /// Whether this entry is the built-in `name` itself (not a second
+    /// instance of it under its own `id`).
+    fn overrides(&self, name: &str) -> bool {
+        self.id.is_none() && matches!(&self.origin, Origin::Builtin(b) if b == name)
+    }
+
+    /// The entry's failure to load: the message starts with where the entry
+    /// is written (`augur.toml:12: `) when a manifest names it.
+    fn failure(
+        &self,
+        rule: String,
+        source: RuleSource,
+        message: String,
+        hint: String,
+    ) -> LoadFailure {
+        let message = match &self.manifest {
+            Some((path, line)) => format!("{}:{line}: {message}", path.display()),
+            None => message,
+        };
+        LoadFailure {
+            rule,
+            source: Some(source),
+            message,
+            hint,
+            on_error: self.on_error,
+            optional: self.optional,
         }
     }
 }
@@ -283,15 +346,16 @@ impl Pack {
         let mut checked = Vec::new();
         for (entry, component, info, source) in loaded {
             let id = entry.id.clone().unwrap_or_else(|| info.id.clone());
-            match check_identity(&entry.origin, &id, &info) {
+            let checked_entry = check_identity(&entry.origin, &id, &info)
+                .and_then(|()| check_config(&id, &info, &entry.config));
+            match checked_entry {
                 Ok(()) => checked.push((id, entry, component, info, source)),
-                Err((message, hint)) => pack.failures.push(LoadFailure {
-                    rule: entry.origin.to_string(),
-                    source: Some(source),
-                    message: format!("{}: {message}", entry.origin),
+                Err((message, hint)) => pack.failures.push(entry.failure(
+                    entry.origin.to_string(),
+                    source,
+                    format!("{}: {message}", entry.origin),
                     hint,
-                    on_error: entry.on_error,
-                }),
+                )),
             }
         }
         let mut claims: HashMap<String, Vec<String>> = HashMap::new();
@@ -304,19 +368,18 @@ impl Pack {
         for (id, entry, component, info, source) in checked {
             let claimants = &claims[&id];
             if claimants.len() > 1 {
-                pack.failures.push(LoadFailure {
-                    rule: id.clone(),
-                    source: Some(source),
-                    message: format!(
+                pack.failures.push(entry.failure(
+                    id.clone(),
+                    source,
+                    format!(
                         "{}: the id `{id}` is claimed by {} entries of the pack ({}); a rule's id must be its own, \
                          so none of them runs",
                         entry.origin,
                         claimants.len(),
                         claimants.join(", ")
                     ),
-                    hint: "give each of these entries its own `id = \"...\"` in the manifest".into(),
-                    on_error: entry.on_error,
-                });
+                    "give each of these entries its own `id = \"...\"` in the manifest".into(),
+                ));
                 continue;
             }
             pack.rules.push(PackRule {
@@ -349,6 +412,39 @@ pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, Pack
         path: shown.clone(),
         message: format!("[limits]: {m}"),
     })?;
+    let extends_builtin = match manifest.extends.as_deref() {
+        None => false,
+        Some("builtin") => true,
+        Some(other) => {
+            return Err(PackError::Manifest {
+                path: shown,
+                message: format!(
+                    "`extends = \"{other}\"`: a pack can extend only \"builtin\", the built-in pack"
+                ),
+            });
+        }
+    };
+    let known: Vec<&str> = BUILTIN_COMPONENTS.iter().map(|b| b.name).collect();
+    if !manifest.exclude.is_empty() && !extends_builtin {
+        return Err(PackError::Manifest {
+            path: shown,
+            message: "`exclude` drops rules of the built-in pack: it needs `extends = \"builtin\"`"
+                .into(),
+        });
+    }
+    if let Some(unknown) = manifest
+        .exclude
+        .iter()
+        .find(|n| !known.contains(&n.as_str()))
+    {
+        return Err(PackError::Manifest {
+            path: shown,
+            message: format!(
+                "`exclude` names `{unknown}`, which is not a built-in rule; the built-in rules are: {}",
+                known.join(", ")
+            ),
+        });
+    }
     let mut entries = Vec::new();
     for (i, spanned) in manifest.rules.into_iter().enumerate() {
         let n = i + 1;
@@ -370,6 +466,23 @@ pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, Pack
                 });
             }
         };
+        if let Some(sha) = &rule.sha256
+            && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(PackError::Manifest {
+                path: shown,
+                message: format!(
+                    "line {line}: rule #{n}: `sha256 = \"{sha}\"` is not a sha256: one is 64 hexadecimal digits \
+                     (this has {} characters{}); `sha256sum FILE` prints it",
+                    sha.chars().count(),
+                    if sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        ""
+                    } else {
+                        ", not all hexadecimal"
+                    }
+                ),
+            });
+        }
         let config = serde_json::to_string(&rule.config).map_err(|e| PackError::Manifest {
             path: shown.clone(),
             message: format!("rule #{n}: config cannot be passed to the rule as JSON: {e}"),
@@ -387,7 +500,38 @@ pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, Pack
             limits,
             on_error: rule.on_error.unwrap_or(manifest.on_error),
             manifest: Some((path.to_owned(), u32::try_from(line).unwrap_or(u32::MAX))),
+            optional: rule.optional,
         });
+    }
+    if extends_builtin {
+        // The built-ins first, in their order: each the manifest's entry for
+        // it when there is one (named without an `id`), else its defaults.
+        let mut inherited = Vec::new();
+        for name in known {
+            if manifest.exclude.iter().any(|e| e == name) {
+                if let Some(e) = entries.iter().find(|e| e.overrides(name)) {
+                    return Err(PackError::Manifest {
+                        path: shown,
+                        message: format!(
+                            "line {}: the built-in `{name}` is both excluded and configured: remove one",
+                            e.manifest.as_ref().map_or(0, |m| m.1)
+                        ),
+                    });
+                }
+                continue;
+            }
+            match entries.iter().position(|e| e.overrides(name)) {
+                Some(i) => inherited.push(entries.remove(i)),
+                None => {
+                    let mut entry = Entry::new(Origin::Builtin(name.to_owned()));
+                    entry.limits = pack_limits;
+                    entry.on_error = manifest.on_error;
+                    inherited.push(entry);
+                }
+            }
+        }
+        inherited.append(&mut entries);
+        entries = inherited;
     }
     Ok(entries)
 }
@@ -411,12 +555,8 @@ fn load_entry(
             sha256: None,
         },
     };
-    let fail = |message: String, hint: &str, source: &RuleSource| LoadFailure {
-        rule: name.clone(),
-        source: Some(source.clone()),
-        message,
-        hint: hint.to_owned(),
-        on_error: entry.on_error,
+    let fail = |message: String, hint: &str, source: &RuleSource| {
+        entry.failure(name.clone(), source.clone(), message, hint.to_owned())
     };
     let (bytes, digest): (std::borrow::Cow<'static, [u8]>, [u8; 32]) = match &entry.origin {
         Origin::Builtin(name) => match builtin::find(name) {
@@ -528,6 +668,58 @@ fn check_identity(origin: &Origin, id: &str, info: &RuleInfo) -> Result<(), (Str
         ));
     }
     Ok(())
+}
+
+/// Checks the config a pack gives a rule against the JSON Schema the rule
+/// declares, when the pack loads: a typo in a field's name or a value of
+/// the wrong type is found once, before any input is read, instead of
+/// failing every call. A rule whose schema cannot be used is not refused
+/// for it: the rule still checks its config at each call.
+fn check_config(id: &str, info: &RuleInfo, config: &str) -> Result<(), (String, String)> {
+    let Ok(schema) = serde_json::from_str::<serde_json::Value>(&info.config_schema) else {
+        return Ok(());
+    };
+    let Ok(validator) = jsonschema::validator_for(&schema) else {
+        tracing::debug!(
+            rule = id,
+            "the rule's config schema cannot be compiled; not checked"
+        );
+        return Ok(());
+    };
+    let config: serde_json::Value = serde_json::from_str(config).unwrap_or_default();
+    let problems: Vec<String> = validator
+        .iter_errors(&config)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            let at = if at.is_empty() {
+                "the config".to_owned()
+            } else {
+                format!("config `{}`", &at[1..].replace('/', "."))
+            };
+            format!("{at}: {e}")
+        })
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let fields: Vec<&str> = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    Err((
+        format!(
+            "its [rule.config] does not fit the rule `{id}`: {}",
+            problems.join("; ")
+        ),
+        if fields.is_empty() {
+            format!("`{id}` takes no config: remove [rule.config] (see `augur rules`)")
+        } else {
+            format!(
+                "fix [rule.config]: `{id}` takes {} (`augur rules` shows each with its type and default)",
+                fields.join(", ")
+            )
+        },
+    ))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

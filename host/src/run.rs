@@ -46,6 +46,19 @@ pub struct RunOptions {
     /// Threads making rule calls (at least 1). The report is the same
     /// whatever the number, byte for byte.
     pub threads: usize,
+    /// Told each time a piece of the run's work is done: (done, all).
+    pub progress: Option<Progress>,
+}
+
+/// A callback told how far a run is: `(units done, units in all)`, where a
+/// unit is one deriver over one series or one job read by every classifier.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 impl RunOptions {
@@ -163,11 +176,20 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
         .filter(|u| matches!(u, Unit::Job { .. }))
         .count();
     let inner = if jobs_in_units < threads { threads } else { 1 };
-    let results = parallel(units.len(), threads, sandbox, |i| match units[i] {
-        Unit::Derive { rule, series } => {
-            runner.derive(rule, &series_views[series], &wit_series[series])
+    let done = AtomicUsize::new(0);
+    let results = parallel(units.len(), threads, sandbox, |i| {
+        let result = match units[i] {
+            Unit::Derive { rule, series } => {
+                runner.derive(rule, &series_views[series], &wit_series[series])
+            }
+            Unit::Job { job } => {
+                runner.job(&classifiers, &job_views[job], &inputs.jobs[job], inner)
+            }
+        };
+        if let Some(Progress(tell)) = &options.progress {
+            tell(done.fetch_add(1, Ordering::Relaxed) + 1, units.len());
         }
-        Unit::Job { job } => runner.job(&classifiers, &job_views[job], &inputs.jobs[job], inner),
+        result
     });
 
     let mut tallies = vec![Tally::default(); rules.len()];

@@ -372,7 +372,8 @@ fn files_that_are_not_rules_are_load_errors_that_say_what_is_wrong() {
     let mut args = vec!["run", "--pack", path.to_str().unwrap(), "--format", "json"];
     args.extend(INPUTS);
     let out = augur(&args);
-    assert_eq!(out.status, 0, "{}", out.stderr);
+    // Rules that cannot load: the rest runs, and the run exits 2.
+    assert_eq!(out.status, 2, "{}", out.stderr);
     let run = Run {
         status: out.status,
         report: out.json(),
@@ -418,7 +419,8 @@ fn a_fail_closed_rule_that_fails_fails_the_run() {
     let flag = run_pack(&guest_rule("panicker", ""), &["--fail-closed"]);
     assert_eq!(flag.status, 3);
 
-    // A rule that cannot even load fails a fail-closed pack too.
+    // A rule that cannot even load fails the run, fail-closed or not: with
+    // status 2, a pack that cannot run (2 outranks 3).
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
     let path = write_pack(
@@ -434,7 +436,8 @@ fn a_fail_closed_rule_that_fails_fails_the_run() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status, 3, "{}", out.stderr);
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert_eq!(out.json()["errors"][0]["fail_closed"], true);
 }
 
 #[test]
@@ -528,7 +531,8 @@ fn a_pack_of_every_attack_runs_to_the_end_within_512_mb() {
     ];
     args.extend(INPUTS);
     let (out, peak_kib) = augur_measured(&args);
-    assert_eq!(out.status, 0, "{}", out.stderr);
+    // Some attacks are refused when they load: the run goes on, and exits 2.
+    assert_eq!(out.status, 2, "{}", out.stderr);
     let run = Run {
         status: out.status,
         report: out.json(),
@@ -556,7 +560,7 @@ fn a_pack_of_every_attack_runs_to_the_end_within_512_mb() {
         .count();
     // The broken files, the impostor, and the rule with too many memories.
     assert_eq!(load_errors, broken.len() + 2);
-    assert_eq!(run.status, 0);
+    assert_eq!(run.status, 2, "rules that cannot load make the status 2");
     assert!(peak_kib < 512 * 1024, "peak memory {peak_kib} KiB");
 }
 

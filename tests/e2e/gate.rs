@@ -826,3 +826,159 @@ fn the_ci_integrations_run_as_their_ci_runs_them() {
     let doc = roxmltree::Document::parse(&junit).unwrap();
     assert!(doc.descendants().any(|n| n.has_tag_name("failure")));
 }
+
+#[test]
+fn a_broken_pack_never_passes_a_gate_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("job.log"), "API Error: 429 rate limited\n").unwrap();
+    let wasm = crate::util::guest("sandbox-probe");
+    std::fs::copy(&wasm, dir.path().join("rule.wasm")).unwrap();
+    let cases = [
+        (
+            "a wrong sha256",
+            format!("[[rule]]\nbuiltin = \"api-errors\"\n\n[[rule]]\npath = \"rule.wasm\"\nsha256 = \"{}\"\n", "0".repeat(64)),
+            "augur.toml:4:",
+            "sha256 is",
+        ),
+        (
+            "a missing component",
+            "[[rule]]\nbuiltin = \"api-errors\"\n\n[[rule]]\npath = \"gone.wasm\"\n".to_owned(),
+            "augur.toml:4:",
+            "gone.wasm",
+        ),
+        (
+            "a typo in a config field",
+            "[[rule]]\nbuiltin = \"api-errors\"\n\n[[rule]]\nbuiltin = \"failure-class\"\n[rule.config]\nknown_flakey = [\"t\"]\n".to_owned(),
+            "augur.toml:4:",
+            "'known_flakey' was unexpected",
+        ),
+    ];
+    for (what, manifest, place, says) in cases {
+        std::fs::write(dir.path().join("augur.toml"), &manifest).unwrap();
+        let run = augur_in(
+            dir.path(),
+            &["run", "--jobs", "job.log", "--format", "json"],
+            b"",
+        );
+        assert_eq!(run.status, 2, "{what}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(place) && run.stderr.contains(says),
+            "{what}: {}",
+            run.stderr
+        );
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        let errors = report["errors"].as_array().unwrap();
+        assert_eq!(
+            errors.len(),
+            1,
+            "{what}: reported once, not once per input: {errors:#?}"
+        );
+        assert_eq!(errors[0]["class"], "load_error");
+        assert!(
+            errors[0]["message"].as_str().unwrap().contains(place),
+            "{what}"
+        );
+        // The rest of the pack still ran.
+        assert!(crate::util::calls(&report, "api-errors") > 0, "{what}");
+        let rules = augur_in(dir.path(), &["rules"], b"");
+        assert_eq!(
+            rules.status, 2,
+            "{what}: `augur rules` lists it and fails: {}",
+            rules.stdout
+        );
+        assert!(rules.stdout.contains(says), "{what}: {}", rules.stdout);
+
+        // Marked optional, the pack runs without it and the status stays.
+        let optional = manifest.replacen("\n\n[[rule]]\n", "\n\n[[rule]]\noptional = true\n", 1);
+        std::fs::write(dir.path().join("augur.toml"), &optional).unwrap();
+        let run = augur_in(
+            dir.path(),
+            &["run", "--jobs", "job.log", "--format", "json"],
+            b"",
+        );
+        assert_eq!(run.status, 0, "{what}, optional: {}", run.stderr);
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(
+            report["errors"][0]["class"], "load_error",
+            "{what}: still reported"
+        );
+    }
+
+    for (sha, names) in [
+        ("abc", "3 characters"),
+        (&"z".repeat(64)[..], "not all hexadecimal"),
+    ] {
+        std::fs::write(
+            dir.path().join("augur.toml"),
+            format!("[[rule]]\npath = \"rule.wasm\"\nsha256 = \"{sha}\"\n"),
+        )
+        .unwrap();
+        let run = augur_in(dir.path(), &["run", "--jobs", "job.log"], b"");
+        usage_error(&run, "is not a sha256");
+        assert!(run.stderr.contains(names), "{}", run.stderr);
+        assert!(
+            !run.stderr.contains("changed"),
+            "not named as a changed file: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_pack_extends_the_builtin_pack_without_listing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join("augur.toml"),
+        "extends = \"builtin\"\nexclude = [\"postflight\"]\n\n\
+         [[rule]]\nbuiltin = \"failure-class\"\n[rule.config]\nknown_flaky = [\"x\"]\n[rule.limits]\nfuel = 90_000_000_000\n\n\
+         [[rule]]\nbuiltin = \"api-errors\"\nid = \"api-errors-tail\"\n[rule.config]\ntail_lines = 50\n",
+    )
+    .unwrap();
+    let listed = augur_in(dir.path(), &["rules", "--format", "json"], b"");
+    assert_eq!(listed.status, 0, "{}", listed.stderr);
+    let listed: Value = serde_json::from_str(&listed.stdout).unwrap();
+    let ids: Vec<&str> = listed["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let builtin = augur_in(
+        dir.path(),
+        &["rules", "--pack", "builtin", "--format", "json"],
+        b"",
+    );
+    let builtin: Value = serde_json::from_str(&builtin.stdout).unwrap();
+    let mut expected: Vec<&str> = builtin["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .filter(|id| *id != "postflight")
+        .collect();
+    expected.push("api-errors-tail");
+    assert_eq!(
+        ids, expected,
+        "every built-in but the excluded one, once, then the added rule"
+    );
+
+    for (manifest, says) in [
+        (
+            "extends = \"builtin\"\nexclude = [\"nope\"]\n",
+            "not a built-in rule",
+        ),
+        (
+            "exclude = [\"postflight\"]\n",
+            "needs `extends = \"builtin\"`",
+        ),
+        ("extends = \"recommended\"\n", "can extend only"),
+        (
+            "extends = \"builtin\"\nexclude = [\"postflight\"]\n[[rule]]\nbuiltin = \"postflight\"\n",
+            "both excluded and configured",
+        ),
+    ] {
+        std::fs::write(dir.path().join("augur.toml"), manifest).unwrap();
+        usage_error(&augur_in(dir.path(), &["rules"], b""), says);
+    }
+}

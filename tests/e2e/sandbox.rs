@@ -15,7 +15,8 @@ fn pack_with(dir: &Path, extra: &str) -> String {
         .into_owned()
 }
 
-fn run_examples(pack: &str) -> Value {
+/// Runs `pack` over the examples; the run must exit with `status`.
+fn run_examples(pack: &str, status: i32) -> Value {
     let out = augur(&[
         "run",
         "--pack",
@@ -27,7 +28,7 @@ fn run_examples(pack: &str) -> Value {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.status, status, "{}", out.stderr);
     out.json()
 }
 
@@ -70,7 +71,7 @@ fn an_endless_loop_runs_out_of_fuel_and_the_others_still_report() {
             looper
         ),
     );
-    let report = run_examples(&pack);
+    let report = run_examples(&pack, 0);
     // A deriver and a classifier: one call per repository and per job.
     assert_eq!(
         error_classes(&report, "looper"),
@@ -105,7 +106,7 @@ fn an_endless_loop_with_fuel_to_spare_hits_the_deadline() {
             looper
         ),
     );
-    let report = run_examples(&pack);
+    let report = run_examples(&pack, 0);
     assert_eq!(
         error_classes(&report, "looper"),
         vec!["deadline_exceeded"; 6]
@@ -170,7 +171,8 @@ fn components_that_cannot_load_are_load_errors_and_the_rest_runs() {
         guest("sandbox-probe"),
         "0".repeat(64)
     );
-    let report = run_examples(&pack_with(dir.path(), &extra));
+    // A pack with rules that cannot load runs the rest, and exits 2.
+    let report = run_examples(&pack_with(dir.path(), &extra), 2);
     let errors: Vec<String> = report["errors"]
         .as_array()
         .unwrap()
@@ -196,7 +198,7 @@ fn components_that_cannot_load_are_load_errors_and_the_rest_runs() {
 }
 
 #[test]
-fn a_rule_config_the_rule_rejects_is_an_error_naming_the_field() {
+fn a_rule_config_that_does_not_fit_the_rules_schema_is_found_once_when_the_pack_loads() {
     let dir = tempfile::tempdir().unwrap();
     let pack = write_pack(
         dir.path(),
@@ -211,13 +213,21 @@ fn a_rule_config_the_rule_rejects_is_an_error_naming_the_field() {
         "--format",
         "json",
     ]);
+    assert_eq!(out.status, 2, "{}", out.stderr);
     let report = out.json();
     let errors = report["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 2, "{errors:#?}");
-    assert_eq!(errors[0]["class"], "invalid_config");
+    // Once for the pack, not once per repository.
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["class"], "load_error");
     assert!(
-        s(&errors[0]["message"]).contains("unknown field `threshold`"),
+        s(&errors[0]["message"]).contains("augur.toml:1:")
+            && s(&errors[0]["message"]).contains("'threshold' was unexpected"),
         "{:#}",
+        errors[0]
+    );
+    assert!(
+        s(&errors[0]["hint"]).contains("threshold_percent"),
+        "the hint names the fields there are: {:#}",
         errors[0]
     );
 }

@@ -169,6 +169,7 @@ fn run_pack(
         timings: true,
         fail_closed: false,
         threads,
+        progress: None,
     };
     let report = run::run(sandbox, pack, &inputs, &options);
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
