@@ -106,7 +106,7 @@ pub fn load_cases(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Case> {
     for path in paths {
         if !path.is_dir() {
             problems.push(Problem::error(
-                &path.display().to_string(),
+                path.display().to_string(),
                 "not a directory: give a corpus folder holding case folders (each with output.log and label.json)",
             ));
             continue;
@@ -134,7 +134,7 @@ fn find_cases(dir: &Path, out: &mut Vec<PathBuf>, problems: &mut Vec<Problem>) {
             }
         }
         Err(e) => problems.push(Problem::error(
-            &dir.display().to_string(),
+            dir.display().to_string(),
             format!("cannot list the folder: {e}"),
         )),
     }

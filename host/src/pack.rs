@@ -402,7 +402,7 @@ impl Pack {
 /// relative component paths): checked, not yet loaded.
 pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, PackError> {
     let shown = path.display().to_string();
-    let manifest: Manifest = toml::from_str(&text).map_err(|e| PackError::Manifest {
+    let manifest: Manifest = toml::from_str(text).map_err(|e| PackError::Manifest {
         path: shown.clone(),
         message: e.to_string(),
     })?;
@@ -539,6 +539,10 @@ pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, Pack
 /// A loaded entry, or `None` when it plays none of the `needed` roles.
 type Loaded = Option<(Arc<LoadedComponent>, RuleInfo, RuleSource)>;
 
+#[allow(
+    clippy::result_large_err,
+    reason = "one call per pack entry, when the pack loads: not worth a box"
+)]
 fn load_entry(
     sandbox: &Sandbox,
     entry: &Entry,

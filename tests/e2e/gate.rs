@@ -720,7 +720,7 @@ fn gate_script(repo: &Path, env: &[(&str, &str)]) -> std::process::Output {
         .env_remove("GITHUB_OUTPUT")
         .env("AUGUR_PACK", "builtin")
         .env("AUGUR_JOBS", "logs")
-        .env("AUGUR_ARGS", &format!("--now {NOW}"));
+        .env("AUGUR_ARGS", format!("--now {NOW}"));
     for (k, v) in env {
         command.env(k, v);
     }

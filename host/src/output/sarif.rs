@@ -9,8 +9,9 @@
 //!   `baselineState` (with `--baseline`).
 //! - A location with lines for every result (GitHub refuses results without
 //!   one): see [`super::locate`].
-//! - GitHub's limits: at most [`MAX_RESULTS`] results and [`MAX_BYTES`] of
-//!   SARIF; past them, the least severe results are left out with a warning.
+//! - GitHub's limits: at most [`MAX_RESULTS`] results and [`MAX_GZIP_BYTES`]
+//!   of SARIF once gzip-compressed (as GitHub measures an upload); past them,
+//!   the least severe results are left out with a warning.
 //!
 //! Text a person reads (messages, descriptions, help, snippets) is
 //! sanitised; identifiers are kept exact.
@@ -28,9 +29,8 @@ use crate::{
 /// The most results GitHub accepts in one run of a SARIF file.
 pub const MAX_RESULTS: usize = 25_000;
 
-/// The largest SARIF file written: GitHub takes up to 10 MB gzip-compressed,
-/// so 10 MB uncompressed is always under its cap.
-pub const MAX_BYTES: usize = 10_000_000;
+/// The largest SARIF upload GitHub takes, gzip-compressed.
+pub const MAX_GZIP_BYTES: usize = 10_000_000;
 
 /// The most evidence places given per result besides its location.
 const MAX_RELATED: usize = 100;
@@ -50,11 +50,12 @@ pub(crate) fn render(report: &Report, context: &Context, warnings: &mut Vec<Stri
     let mut keep = findings.len().min(MAX_RESULTS);
     loop {
         let text = document(report, context, &findings[..keep]);
-        if text.len() <= MAX_BYTES || keep == 0 {
+        let compressed = gzip_len(&text);
+        if compressed <= MAX_GZIP_BYTES || keep == 0 {
             if keep < findings.len() {
                 warnings.push(format!(
                     "SARIF: {} of {} findings left out (least severe first) to stay within GitHub's limits \
-                     ({MAX_RESULTS} results, {MAX_BYTES} bytes); the JSON report has them all",
+                     ({MAX_RESULTS} results, {MAX_GZIP_BYTES} bytes gzip-compressed); the JSON report has them all",
                     findings.len() - keep,
                     findings.len()
                 ));
@@ -62,9 +63,20 @@ pub(crate) fn render(report: &Report, context: &Context, warnings: &mut Vec<Stri
             return text;
         }
         // Cut in proportion to the overshoot, and at least one result.
-        let scaled = keep as f64 * MAX_BYTES as f64 / text.len() as f64 * 0.95;
+        let scaled = keep as f64 * MAX_GZIP_BYTES as f64 / compressed as f64 * 0.95;
         keep = (scaled as usize).min(keep - 1);
     }
+}
+
+/// The size of `text` gzip-compressed (at the default level, as uploads
+/// are).
+fn gzip_len(text: &str) -> usize {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(text.as_bytes())
+        .expect("writing to memory");
+    encoder.finish().expect("writing to memory").len()
 }
 
 fn document(report: &Report, context: &Context, findings: &[&FindingOut]) -> String {
@@ -256,6 +268,96 @@ fn uri(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{
+        identity::RuleSource,
+        report::{EvidenceOut, Stats},
+    };
+
+    fn finding(i: usize, severity: Severity) -> FindingOut {
+        FindingOut {
+            rule: "r".into(),
+            rule_source: RuleSource::Builtin {
+                builtin: "r".into(),
+            },
+            kind: "k/one".into(),
+            severity,
+            title: format!("finding {i}"),
+            message: "x".into(),
+            fingerprint: format!("{i:016x}"),
+            input: "a.log".into(),
+            repo: None,
+            evidence: vec![EvidenceOut {
+                source: "a.log".into(),
+                locator: format!("L{}", i + 1),
+                excerpt: "line".into(),
+            }],
+            actions: Vec::new(),
+            data: serde_json::Value::Null,
+            baseline: None,
+        }
+    }
+
+    fn report(findings: Vec<FindingOut>) -> Report {
+        Report {
+            version: 1,
+            findings,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            logs: Vec::new(),
+            interrupted: None,
+            baseline: None,
+            stats: Stats::default(),
+        }
+    }
+
+    #[test]
+    fn past_githubs_limits_the_least_severe_results_are_left_out() {
+        // More results than GitHub takes, the last of them the most severe.
+        let mut findings: Vec<FindingOut> = (0..MAX_RESULTS + 10)
+            .map(|i| finding(i, Severity::Low))
+            .collect();
+        findings.push(finding(MAX_RESULTS + 10, Severity::Critical));
+        let mut warnings = Vec::new();
+        let text = render(&report(findings), &Context::default(), &mut warnings);
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let results = doc["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), MAX_RESULTS);
+        assert_eq!(
+            results[0]["level"], "error",
+            "the critical one is kept, first"
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("11 of 25011 findings left out"),
+            "{warnings:?}"
+        );
+
+        // Results too large for 10 MB even compressed (messages that do not
+        // compress): cut to fit.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let big: Vec<FindingOut> = (0..20_000)
+            .map(|i| {
+                let mut f = finding(i, Severity::Medium);
+                f.message = (0..80)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        format!("{seed:016x}")
+                    })
+                    .collect();
+                f
+            })
+            .collect();
+        let mut warnings = Vec::new();
+        let text = render(&report(big), &Context::default(), &mut warnings);
+        assert!(gzip_len(&text) <= MAX_GZIP_BYTES);
+        assert!(
+            gzip_len(&text) > MAX_GZIP_BYTES / 2,
+            "not cut more than needed"
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
 
     #[test]
     fn paths_become_uri_references() {
