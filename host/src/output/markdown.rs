@@ -295,6 +295,20 @@ mod tests {
     }
 
     #[test]
+    fn a_summary_stays_under_its_cap_and_says_what_it_left_out() {
+        use crate::output::test_support::{finding, report};
+        let findings = (0..2_000).map(|i| finding(i, Severity::Medium)).collect();
+        let report = report(findings);
+        let whole = render(&report, &Context::default(), NO_LIMIT);
+        assert!(whole.contains("### ") && whole.contains("finding 1999"));
+        for cap in [whole.len() / 2, 20_000, 2_000] {
+            let cut = render(&report, &Context::default(), cap);
+            assert!(cut.len() <= cap, "{} > {cap}", cut.len());
+            assert!(cut.contains("more findings are not shown here"), "{cut}");
+        }
+    }
+
+    #[test]
     fn code_spans_outlast_the_backticks_inside() {
         assert_eq!(code("a"), "`a`");
         assert_eq!(code("a `b` c"), "``a `b` c``");

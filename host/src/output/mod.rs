@@ -200,6 +200,52 @@ fn resolve_dangling_link(path: &Path) -> io::Result<PathBuf> {
     })
 }
 
+/// Reports made up for the formats' unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::{
+        identity::RuleSource,
+        report::{EvidenceOut, FindingOut, Report, Severity, Stats},
+    };
+
+    pub(crate) fn finding(i: usize, severity: Severity) -> FindingOut {
+        FindingOut {
+            rule: "r".into(),
+            rule_source: RuleSource::Builtin {
+                builtin: "r".into(),
+            },
+            kind: "k/one".into(),
+            severity,
+            title: format!("finding {i}"),
+            message: "x".into(),
+            fingerprint: format!("{i:016x}"),
+            input: "a.log".into(),
+            repo: None,
+            evidence: vec![EvidenceOut {
+                source: "a.log".into(),
+                locator: format!("L{}", i + 1),
+                excerpt: "line".into(),
+            }],
+            actions: Vec::new(),
+            data: serde_json::Value::Null,
+            baseline: None,
+        }
+    }
+
+    pub(crate) fn report(findings: Vec<FindingOut>) -> Report {
+        Report {
+            version: 1,
+            findings,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            logs: Vec::new(),
+            interrupted: None,
+            baseline: None,
+            stats: Stats::default(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

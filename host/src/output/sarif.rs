@@ -268,47 +268,7 @@ fn uri(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        identity::RuleSource,
-        report::{EvidenceOut, Stats},
-    };
-
-    fn finding(i: usize, severity: Severity) -> FindingOut {
-        FindingOut {
-            rule: "r".into(),
-            rule_source: RuleSource::Builtin {
-                builtin: "r".into(),
-            },
-            kind: "k/one".into(),
-            severity,
-            title: format!("finding {i}"),
-            message: "x".into(),
-            fingerprint: format!("{i:016x}"),
-            input: "a.log".into(),
-            repo: None,
-            evidence: vec![EvidenceOut {
-                source: "a.log".into(),
-                locator: format!("L{}", i + 1),
-                excerpt: "line".into(),
-            }],
-            actions: Vec::new(),
-            data: serde_json::Value::Null,
-            baseline: None,
-        }
-    }
-
-    fn report(findings: Vec<FindingOut>) -> Report {
-        Report {
-            version: 1,
-            findings,
-            errors: Vec::new(),
-            warnings: Vec::new(),
-            logs: Vec::new(),
-            interrupted: None,
-            baseline: None,
-            stats: Stats::default(),
-        }
-    }
+    use crate::output::test_support::{finding, report};
 
     #[test]
     fn past_githubs_limits_the_least_severe_results_are_left_out() {
