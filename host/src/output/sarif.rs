@@ -196,8 +196,12 @@ fn result(f: &FindingOut, context: &Context, rule_index: Option<usize>) -> Value
     if !excerpt.is_empty() {
         location["physicalLocation"]["region"]["snippet"] = json!({"text": escape_block(excerpt)});
     }
+    // The title, then the message; a message that already opens with the
+    // title is enough on its own.
     let text = if f.message.is_empty() {
         f.title.clone()
+    } else if f.message.starts_with(&f.title) {
+        f.message.clone()
     } else {
         format!("{}: {}", f.title, f.message)
     };
