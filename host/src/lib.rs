@@ -19,6 +19,7 @@ mod fuzz;
 pub mod identity;
 pub mod input;
 pub mod limits;
+pub mod lock;
 pub mod log;
 pub mod output;
 pub mod pack;

@@ -71,12 +71,26 @@ enum Command {
     Baseline(BaselineArgs),
     /// List the rules of a pack: id, version, what they run on, kinds and config.
     Rules(RulesArgs),
+    /// Check a pack without running it: the manifest, each component (its
+    /// file, digest, contract version and world) and each rule's config
+    /// against its schema; print what would run. Exit 2 on any error.
+    Check(PackArg),
+    /// Manage a pack's manifest.
+    #[command(subcommand)]
+    Pack(PackCommand),
     /// Measure a pack on labelled job logs: per kind precision and recall,
     /// the causal-line rate, false alarms on passing logs, and every miss.
     Eval(EvalArgs),
     /// The compile cache: where it is, fill it for a pack, or empty it.
     #[command(subcommand)]
     Cache(CacheCommand),
+}
+
+#[derive(Subcommand)]
+enum PackCommand {
+    /// Write the sha256 of every component the manifest names into it, so
+    /// that the pack refuses a component that changed.
+    Lock(PackArg),
 }
 
 #[derive(Subcommand)]
@@ -334,6 +348,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Run(args) => run_pack(&sandbox, args),
         Command::Baseline(args) => write_baseline(&sandbox, args),
         Command::Rules(args) => list_rules(&sandbox, args),
+        Command::Check(args) => check_pack(&sandbox, &args),
+        Command::Pack(PackCommand::Lock(args)) => lock_pack(&args),
         Command::Eval(args) => eval(&sandbox, args),
         Command::Cache(command) => cache(&sandbox, command),
     }
@@ -846,6 +862,104 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What a rule of the pack reads: `snapshots`, `jobs`, `findings`.
+fn runs_on(rule: &augur::pack::PackRule) -> Vec<&'static str> {
+    let c = &rule.component;
+    [
+        (c.is_deriver(), "snapshots"),
+        (c.is_classifier(), "jobs"),
+        (c.is_correlator(), "findings"),
+    ]
+    .into_iter()
+    .filter_map(|(plays, input)| plays.then_some(input))
+    .collect()
+}
+
+fn check_pack(sandbox: &Sandbox, arg: &PackArg) -> Result<ExitCode, String> {
+    let pack = open_pack(sandbox, arg, Roles::ALL)?;
+    if sandbox.is_interrupted() {
+        eprintln!("augur: interrupted while loading the pack");
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    let mut out = format!("pack {}\n", escape(&pack.source));
+    for r in &pack.rules {
+        let _ = writeln!(
+            out,
+            "  ✓ {} {}  runs on {}  ({})",
+            escape(&r.id),
+            escape(&r.info.version),
+            runs_on(r).join(" and "),
+            escape(&r.origin.to_string())
+        );
+    }
+    let (optional, broken): (Vec<_>, Vec<_>) = pack.failures.iter().partition(|f| f.optional);
+    for f in &broken {
+        let _ = writeln!(
+            out,
+            "  ✗ {}\n    hint: {}",
+            escape(&f.message),
+            escape(&f.hint)
+        );
+    }
+    for f in &optional {
+        let _ = writeln!(
+            out,
+            "  ! {} (optional: the pack runs without it)\n    hint: {}",
+            escape(&f.message),
+            escape(&f.hint)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} rule{} would run; {} error{}",
+        pack.rules.len(),
+        if pack.rules.len() == 1 { "" } else { "s" },
+        broken.len(),
+        if broken.len() == 1 { "" } else { "s" },
+    );
+    output::emit(&out, None).map_err(|e| format!("cannot write the check: {e}"))?;
+    Ok(if broken.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
+fn lock_pack(arg: &PackArg) -> Result<ExitCode, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
+    let manifest = match &arg.pack {
+        Some(path) if path.is_dir() => path.join(augur::pack::MANIFEST),
+        Some(path) => path.clone(),
+        None => augur::pack::discover(&cwd).ok_or(
+            "no augur.toml here or in a parent directory of this repository: give --pack PATH",
+        )?,
+    };
+    if !manifest.is_file() {
+        return Err(format!(
+            "{}: no manifest to lock (only an augur.toml names components by path)",
+            escape(&manifest.display().to_string())
+        ));
+    }
+    let locked = augur::lock::lock(&manifest)?;
+    for l in &locked {
+        let path = escape(&l.path);
+        match &l.change {
+            augur::lock::Change::Added(d) => println!("{path}: sha256 = {d}"),
+            augur::lock::Change::Updated { from, to } => {
+                println!("{path}: sha256 changed from {} to {to}", escape(from))
+            }
+            augur::lock::Change::Unchanged => println!("{path}: unchanged"),
+        }
+    }
+    println!(
+        "{} component{} locked in {}",
+        locked.len(),
+        if locked.len() == 1 { "" } else { "s" },
+        escape(&manifest.display().to_string())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
     let pack = open_pack(sandbox, &args.pack, Roles::ALL)?;
     if sandbox.is_interrupted() {
@@ -856,21 +970,11 @@ fn list_rules(sandbox: &Sandbox, args: RulesArgs) -> Result<ExitCode, String> {
         .rules
         .iter()
         .map(|r| {
-            let mut runs_on = Vec::new();
-            if r.component.is_deriver() {
-                runs_on.push("snapshots");
-            }
-            if r.component.is_classifier() {
-                runs_on.push("jobs");
-            }
-            if r.component.is_correlator() {
-                runs_on.push("findings");
-            }
             json!({
                 "id": r.id,
                 "version": r.info.version,
                 "description": r.info.description,
-                "runs_on": runs_on,
+                "runs_on": runs_on(r),
                 "kinds": r.info.kinds,
                 "origin": r.origin.to_string(),
                 "source": r.source,

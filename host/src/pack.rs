@@ -174,6 +174,8 @@ pub struct LoadFailure {
     /// The manifest marks the rule optional: its failure to load does not
     /// fail the run.
     pub optional: bool,
+    /// The manifest and the line of the entry, when a manifest names it.
+    pub manifest: Option<(PathBuf, u32)>,
 }
 
 pub struct Pack {
@@ -236,6 +238,7 @@ impl Entry {
             hint,
             on_error: self.on_error,
             optional: self.optional,
+            manifest: self.manifest.clone(),
         }
     }
 }
@@ -394,6 +397,9 @@ impl Pack {
                 manifest: entry.manifest,
             });
         }
+        // In the manifest's order, whatever stage refused each.
+        pack.failures
+            .sort_by_key(|f| f.manifest.as_ref().map(|(_, line)| *line));
         pack
     }
 }
@@ -632,7 +638,7 @@ fn load_entry(
 
 /// Reads a component file: a regular file (a FIFO or a device would block or
 /// never end) of at most `max_bytes`.
-fn read_component(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+pub(crate) fn read_component(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
     input::read_regular_file(path, max_bytes).map_err(|e| match e {
         BoundedReadError::Io(e) => format!("cannot read the component: {e}"),
         BoundedReadError::NotAFile => "not a regular file: a component must be a .wasm file".into(),

@@ -8,6 +8,7 @@ mod escapes;
 mod eval;
 mod fixtures;
 mod gate;
+mod packs;
 mod sandbox;
 mod scale;
 mod setup;

@@ -1,0 +1,120 @@
+//! Pack tools: `augur check` validates a pack without running it, and
+//! `augur pack lock` pins each component's digest in the manifest.
+
+use crate::util::{augur_in, guest};
+
+#[test]
+fn check_names_every_problem_of_a_pack_and_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(guest("sandbox-probe"), dir.path().join("probe.wasm")).unwrap();
+    std::fs::copy(guest("future-contract"), dir.path().join("future.wasm")).unwrap();
+    let good = "[[rule]]\nbuiltin = \"api-errors\"\n\n[[rule]]\npath = \"probe.wasm\"\n";
+    std::fs::write(dir.path().join("augur.toml"), good).unwrap();
+    let ok = augur_in(dir.path(), &["check"], b"");
+    assert_eq!(ok.status, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(ok.stdout.contains("✓ api-errors"), "{}", ok.stdout);
+    assert!(
+        ok.stdout.ends_with("2 rules would run; 0 errors\n"),
+        "{}",
+        ok.stdout
+    );
+
+    let bad = format!(
+        "[[rule]]\nbuiltin = \"api-errors\"\n\n\
+         [[rule]]\nbuiltin = \"failure-class\"\n[rule.config]\nknown_flakey = [\"t\"]\n\n\
+         [[rule]]\npath = \"probe.wasm\"\nsha256 = \"{}\"\n\n\
+         [[rule]]\npath = \"future.wasm\"\n",
+        "ab".repeat(32)
+    );
+    std::fs::write(dir.path().join("augur.toml"), bad).unwrap();
+    let out = augur_in(dir.path(), &["check"], b"");
+    assert_eq!(out.status, 2, "{}{}", out.stdout, out.stderr);
+    let errors: Vec<&str> = out.stdout.lines().filter(|l| l.contains("✗")).collect();
+    assert_eq!(errors.len(), 3, "{}", out.stdout);
+    assert!(
+        errors[0].contains("augur.toml:4:") && errors[0].contains("known_flakey"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].contains("augur.toml:9:") && errors[1].contains("sha256 is"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[2].contains("augur.toml:13:") && errors[2].contains("contract"),
+        "{errors:?}"
+    );
+    assert!(
+        out.stdout.ends_with("1 rule would run; 3 errors\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn lock_pins_each_component_and_keeps_the_manifest_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let wasm = dir.path().join("probe.wasm");
+    std::fs::copy(guest("sandbox-probe"), &wasm).unwrap();
+    std::fs::write(dir.path().join("job.log"), "ok\n").unwrap();
+    let manifest = dir.path().join("augur.toml");
+    std::fs::write(
+        &manifest,
+        "# our rules\n[[rule]]\nbuiltin = \"api-errors\"\n\n[[rule]]\npath = \"probe.wasm\" # the probe\n",
+    )
+    .unwrap();
+    let out = augur_in(dir.path(), &["pack", "lock"], b"");
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let digest = sha256_hex(&std::fs::read(&wasm).unwrap());
+    assert!(
+        out.stdout
+            .contains(&format!("probe.wasm: sha256 = {digest}")),
+        "{}",
+        out.stdout
+    );
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        text.starts_with("# our rules\n") && text.contains("# the probe"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("sha256 = \"{digest}\"")), "{text}");
+    let again = augur_in(dir.path(), &["pack", "lock"], b"");
+    assert!(
+        again.stdout.contains("probe.wasm: unchanged"),
+        "{}",
+        again.stdout
+    );
+
+    // The component changes: the locked pack refuses it, and a new lock
+    // says what changed.
+    let mut bytes = std::fs::read(&wasm).unwrap();
+    bytes.extend_from_slice(&[0, 0]);
+    std::fs::write(&wasm, &bytes).unwrap();
+    let run = augur_in(dir.path(), &["run", "--jobs", "job.log"], b"");
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("sha256 is"), "{}", run.stderr);
+    let relock = augur_in(dir.path(), &["pack", "lock"], b"");
+    assert!(
+        relock
+            .stdout
+            .contains(&format!("sha256 changed from {digest} to")),
+        "{}",
+        relock.stdout
+    );
+
+    let builtin = augur_in(dir.path(), &["pack", "lock", "--pack", "builtin"], b"");
+    assert_eq!(builtin.status, 2);
+    assert!(
+        builtin.stderr.contains("no manifest to lock"),
+        "{}",
+        builtin.stderr
+    );
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
