@@ -25,6 +25,7 @@ pub mod output;
 pub mod pack;
 mod preinit;
 pub mod report;
+pub mod rule_test;
 pub mod run;
 pub mod sandbox;
 pub mod sanitize;

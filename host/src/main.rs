@@ -78,6 +78,10 @@ enum Command {
     /// Manage a pack's manifest.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Test a rule: build the crate in DIR for wasm32-wasip2 (or take
+    /// --component / --builtin), run each case of DIR/tests/cases through
+    /// the component in the sandbox, and compare with its expected.json.
+    Test(TestArgs),
     /// Measure a pack on labelled job logs: per kind precision and recall,
     /// the causal-line rate, false alarms on passing logs, and every miss.
     Eval(EvalArgs),
@@ -85,6 +89,33 @@ enum Command {
     #[command(subcommand)]
     Cache(CacheCommand),
 }
+
+#[derive(Args)]
+struct TestArgs {
+    /// The rule's folder: a crate, and its tests/cases/.
+    #[arg(default_value = ".", value_name = "DIR")]
+    dir: PathBuf,
+    /// Test this component instead of building DIR.
+    #[arg(long, value_name = "FILE", conflicts_with = "builtin")]
+    component: Option<PathBuf>,
+    /// Test this built-in rule instead of building DIR.
+    #[arg(long, value_name = "NAME")]
+    builtin: Option<String>,
+    /// Record what the rule does (findings and fuel) as each case's
+    /// expected.json.
+    #[arg(long)]
+    accept: bool,
+    /// Percent of its recorded fuel a case may use beyond it before it fails.
+    #[arg(long, value_name = "PERCENT", default_value_t = augur::rule_test::DEFAULT_FUEL_TOLERANCE)]
+    fuel_tolerance: f64,
+    /// The clock the rule reads (RFC 3339). Default: 2026-01-01T00:00:00Z,
+    /// so that cases repeat exactly.
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    now: Option<std::time::SystemTime>,
+}
+
+/// The clock of `augur test` when `--now` is not given.
+const TEST_NOW: &str = "2026-01-01T00:00:00Z";
 
 #[derive(Subcommand)]
 enum PackCommand {
@@ -335,6 +366,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Run(RunArgs { inputs, .. }) | Command::Baseline(BaselineArgs { inputs, .. }) => {
             inputs.now
         }
+        Command::Test(args) => Some(
+            args.now
+                .unwrap_or_else(|| parse_now(TEST_NOW).expect("a valid time")),
+        ),
         _ => None,
     };
     let sandbox = match now {
@@ -350,6 +385,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Rules(args) => list_rules(&sandbox, args),
         Command::Check(args) => check_pack(&sandbox, &args),
         Command::Pack(PackCommand::Lock(args)) => lock_pack(&args),
+        Command::Test(args) => test_rule(&sandbox, &args),
         Command::Eval(args) => eval(&sandbox, args),
         Command::Cache(command) => cache(&sandbox, command),
     }
@@ -860,6 +896,73 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(EXIT_BELOW_THRESHOLD));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn test_rule(sandbox: &Sandbox, args: &TestArgs) -> Result<ExitCode, String> {
+    use augur::{pack::Origin, rule_test};
+    let origin = match (&args.component, &args.builtin) {
+        (Some(file), _) => Origin::File(file.clone()),
+        (None, Some(name)) => Origin::Builtin(name.clone()),
+        (None, None) => Origin::File(build_rule(&args.dir)?),
+    };
+    let options = rule_test::TestOptions {
+        accept: args.accept,
+        fuel_tolerance: args.fuel_tolerance,
+    };
+    let results = rule_test::run_cases(sandbox, &origin, &args.dir, &options)?;
+    output::emit(&rule_test::render(&results, args.accept), None)
+        .map_err(|e| format!("cannot write the results: {e}"))?;
+    Ok(if results.iter().all(|r| r.failures.is_empty()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FINDINGS)
+    })
+}
+
+/// Builds the rule crate in `dir` for `wasm32-wasip2` (release) and returns
+/// the component cargo reports.
+fn build_rule(dir: &std::path::Path) -> Result<PathBuf, String> {
+    let shown = escape(&dir.display().to_string()).into_owned();
+    if !dir.join("Cargo.toml").is_file() {
+        return Err(format!(
+            "{shown}: no Cargo.toml to build; give the rule's crate folder, or --component FILE"
+        ));
+    }
+    eprintln!("augur: building {shown} for wasm32-wasip2");
+    let out =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--message-format=json-render-diagnostics",
+            ])
+            .current_dir(dir)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{shown}: the build failed (see above); `rustup target add wasm32-wasip2` if the target is missing"
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact")
+        .flat_map(|m| {
+            m["filenames"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|f| f.as_str().map(PathBuf::from))
+        })
+        .filter(|f| f.extension().is_some_and(|e| e == "wasm"))
+        .last()
+        .ok_or_else(|| format!("{shown}: the build made no .wasm (is the crate a `cdylib`?)"))
 }
 
 /// What a rule of the pack reads: `snapshots`, `jobs`, `findings`.

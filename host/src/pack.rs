@@ -273,6 +273,15 @@ impl Pack {
         Pack::from_entries(sandbox, "builtin".into(), entries, needed)
     }
 
+    /// A pack of one rule, with `config` (a JSON object as text) and the
+    /// default limits: the rule as a pack would run it (`augur test`).
+    pub fn single(sandbox: &Sandbox, origin: Origin, config: String) -> Pack {
+        let source = origin.to_string();
+        let mut entry = Entry::new(origin);
+        entry.config = config;
+        Pack::from_entries(sandbox, source, vec![entry], Roles::ALL)
+    }
+
     /// A pack from a manifest file, a directory holding `augur.toml`, or a
     /// directory of `.wasm` components: the rules of it that play one of the
     /// `needed` roles (a run loads only the rules that have inputs; a rule

@@ -1,5 +1,6 @@
-//! Pack tools: `augur check` validates a pack without running it, and
-//! `augur pack lock` pins each component's digest in the manifest.
+//! Tools for packs and rule authors: `augur check` validates a pack without
+//! running it, `augur pack lock` pins each component's digest in the
+//! manifest, and `augur test` runs a rule's cases through its component.
 
 use crate::util::{augur_in, guest};
 
@@ -117,4 +118,113 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[test]
+fn test_runs_a_rules_cases_in_the_sandbox_and_locks_their_fuel() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("tests/cases");
+    let limited = cases.join("rate-limited");
+    std::fs::create_dir_all(&limited).unwrap();
+    for file in ["output.log", "meta.json"] {
+        std::fs::copy(
+            crate::util::root()
+                .join("examples/jobs/agent-rate-limited")
+                .join(file),
+            limited.join(file),
+        )
+        .unwrap();
+    }
+    let green = cases.join("green");
+    std::fs::create_dir_all(&green).unwrap();
+    std::fs::write(green.join("output.log"), "all good\n").unwrap();
+    std::fs::write(green.join("config.toml"), "tail_lines = 0\n").unwrap();
+    let test = |extra: &[&str]| {
+        let mut args = vec!["test", ".", "--builtin", "api-errors"];
+        args.extend_from_slice(extra);
+        augur_in(dir.path(), &args, b"")
+    };
+
+    let first = test(&[]);
+    assert_eq!(first.status, 1, "no expectation yet: {}", first.stdout);
+    assert!(
+        first.stdout.contains("no expected.json"),
+        "{}",
+        first.stdout
+    );
+    let accepted = test(&["--accept"]);
+    assert_eq!(accepted.status, 0, "{}{}", accepted.stdout, accepted.stderr);
+    let ok = test(&[]);
+    assert_eq!(ok.status, 0, "{}", ok.stdout);
+    assert!(ok.stdout.ends_with("2 passed, 0 failed\n"), "{}", ok.stdout);
+
+    // A wrong expectation fails with a diff naming both sides.
+    let expected_path = limited.join("expected.json");
+    let good = std::fs::read_to_string(&expected_path).unwrap();
+    let mut expected: serde_json::Value = serde_json::from_str(&good).unwrap();
+    expected["findings"][0]["evidence"][0] = "L11".into();
+    std::fs::write(&expected_path, expected.to_string()).unwrap();
+    let wrong = test(&[]);
+    assert_eq!(wrong.status, 1);
+    assert!(
+        wrong.stdout.contains("FAILED   rate-limited"),
+        "{}",
+        wrong.stdout
+    );
+    assert!(
+        wrong.stdout.contains("- {") && wrong.stdout.contains("\"L11\""),
+        "{}",
+        wrong.stdout
+    );
+    assert!(
+        wrong.stdout.contains("+ {") && wrong.stdout.contains("\"L12\""),
+        "{}",
+        wrong.stdout
+    );
+    assert!(
+        wrong.stdout.ends_with("1 passed, 1 failed\n"),
+        "{}",
+        wrong.stdout
+    );
+
+    // A rule that grew more than 10% costlier fails, naming both costs.
+    let mut expected: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let fuel = expected["fuel"].as_u64().unwrap();
+    let recorded = fuel * 100 / 125;
+    expected["fuel"] = recorded.into();
+    std::fs::write(&expected_path, expected.to_string()).unwrap();
+    let slower = test(&[]);
+    assert_eq!(slower.status, 1, "{}", slower.stdout);
+    assert!(
+        slower
+            .stdout
+            .contains(&format!("the case used {fuel} units"))
+            && slower.stdout.contains(&format!("the {recorded} recorded")),
+        "{}",
+        slower.stdout
+    );
+    assert_eq!(test(&["--fuel-tolerance", "30"]).status, 0);
+    test(&["--accept"]);
+    assert_eq!(
+        std::fs::read_to_string(&expected_path).unwrap(),
+        good,
+        "--accept restores it"
+    );
+
+    // A component file (a rule of its own, not a built-in's id).
+    let other = tempfile::tempdir().unwrap();
+    let case = other.path().join("tests/cases/one");
+    std::fs::create_dir_all(&case).unwrap();
+    std::fs::write(case.join("output.log"), "a line\n").unwrap();
+    let probe = guest("sandbox-probe");
+    let args = ["test", ".", "--component", probe.to_str().unwrap()];
+    let accepted = augur_in(other.path(), &[&args[..], &["--accept"]].concat(), b"");
+    assert_eq!(accepted.status, 0, "{}{}", accepted.stdout, accepted.stderr);
+    let file = augur_in(other.path(), &args, b"");
+    assert_eq!(file.status, 0, "{}{}", file.stdout, file.stderr);
+    assert!(
+        file.stdout.ends_with("1 passed, 0 failed\n"),
+        "{}",
+        file.stdout
+    );
 }

@@ -1,0 +1,375 @@
+//! `augur test`: a rule's cases, run through its component in the sandbox
+//! with the limits it has in a pack, compared with what each case expects.
+//!
+//! A case is a folder under `tests/cases/`:
+//!
+//! - the input: `output.log` (and an optional `meta.json`), or `snapshots/`;
+//! - an optional `config.toml`: the rule's config, as in a manifest's
+//!   `[rule.config]`;
+//! - `expected.json`: the findings expected (kind, severity, title,
+//!   fingerprint, evidence locators) and the fuel the case used when it was
+//!   accepted.
+//!
+//! A case passes when the rule finds exactly the expected findings, makes
+//! no error (what a run refuses, `invalid_output` and the rest, fails the
+//! case too), and uses no more fuel than recorded plus the tolerance: a rule
+//! that grew slower fails its tests like a rule that grew wrong. `--accept`
+//! records what the rule did as the new expectation.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    path::{Path, PathBuf},
+};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    input,
+    output::write_atomically,
+    pack::{Origin, Pack},
+    report::{FindingOut, Report},
+    run::{self, Inputs, RunOptions},
+    sandbox::Sandbox,
+};
+
+/// Where the cases of a rule live, under its folder.
+pub const CASES_DIR: &str = "tests/cases";
+
+/// The fuel a case may use over what it recorded, in percent, by default.
+pub const DEFAULT_FUEL_TOLERANCE: f64 = 10.0;
+
+/// What a case expects: `expected.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    /// Instructions the case used when it was accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    pub findings: Vec<ExpectedFinding>,
+}
+
+/// The parts of a finding a case pins.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedFinding {
+    pub kind: String,
+    pub severity: String,
+    pub title: String,
+    pub fingerprint: String,
+    /// The evidence's locators (`L12`, `L3-L9`, `/signals/lint`), in order.
+    pub evidence: Vec<String>,
+}
+
+impl ExpectedFinding {
+    fn of(f: &FindingOut) -> ExpectedFinding {
+        ExpectedFinding {
+            kind: f.kind.clone(),
+            severity: f.severity.as_str().to_owned(),
+            title: f.title.clone(),
+            fingerprint: f.fingerprint.clone(),
+            evidence: f.evidence.iter().map(|e| e.locator.clone()).collect(),
+        }
+    }
+
+    fn line(&self) -> String {
+        serde_json::to_string(self).expect("serializes")
+    }
+}
+
+/// How one case went.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub name: String,
+    /// Why it failed, line by line; empty when it passed.
+    pub failures: Vec<String>,
+    /// What the rule did, as an expectation (`--accept` writes it).
+    pub actual: Expected,
+    /// `--accept` wrote a new `expected.json`.
+    pub accepted: bool,
+}
+
+/// The options of `augur test`.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    pub accept: bool,
+    /// Percent of the recorded fuel a case may use beyond it.
+    pub fuel_tolerance: f64,
+}
+
+/// The case folders under `dir/tests/cases`, sorted.
+pub fn cases(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let root = dir.join(CASES_DIR);
+    let entries = std::fs::read_dir(&root).map_err(|e| {
+        format!(
+            "{}: cannot read the cases ({e}); a case is a folder under {CASES_DIR}/ holding output.log \
+             or snapshots/, and expected.json",
+            root.display()
+        )
+    })?;
+    let mut cases: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    if cases.is_empty() {
+        return Err(format!("{}: no cases", root.display()));
+    }
+    Ok(cases)
+}
+
+/// Runs every case of `dir` through the rule at `origin`.
+pub fn run_cases(
+    sandbox: &Sandbox,
+    origin: &Origin,
+    dir: &Path,
+    options: &TestOptions,
+) -> Result<Vec<CaseResult>, String> {
+    let mut results = Vec::new();
+    for case in cases(dir)? {
+        results.push(run_case(sandbox, origin, &case, options)?);
+    }
+    Ok(results)
+}
+
+fn run_case(
+    sandbox: &Sandbox,
+    origin: &Origin,
+    case: &Path,
+    options: &TestOptions,
+) -> Result<CaseResult, String> {
+    let name = case
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut failures = Vec::new();
+    let config = match std::fs::read_to_string(case.join("config.toml")) {
+        Ok(text) => {
+            let table: toml::Table = toml::from_str(&text)
+                .map_err(|e| format!("{}: not TOML: {e}", case.join("config.toml").display()))?;
+            serde_json::to_string(&table).expect("TOML is JSON")
+        }
+        Err(_) => "{}".to_owned(),
+    };
+    let inputs = case_inputs(case)?;
+    let pack = Pack::single(sandbox, origin.clone(), config);
+    if let Some(f) = pack.failures.first() {
+        return Err(format!("{}: {}\n  hint: {}", origin, f.message, f.hint));
+    }
+    let options_run = RunOptions {
+        timings: false,
+        fail_closed: false,
+        threads: 1,
+        progress: None,
+    };
+    let report = run::run(sandbox, &pack, &inputs, &options_run);
+    for e in &report.errors {
+        failures.push(format!(
+            "error {}: {} (hint: {})",
+            e.class, e.message, e.hint
+        ));
+    }
+    for w in report.warnings.iter().filter(|w| w.rule.is_some()) {
+        failures.push(format!("warning: {}", w.message));
+    }
+    let actual = Expected {
+        fuel: Some(fuel_used(&report)),
+        findings: report.findings.iter().map(ExpectedFinding::of).collect(),
+    };
+    let path = case.join("expected.json");
+    let expected: Option<Expected> = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(
+            serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not an expectation: {e}", path.display()))?,
+        ),
+        Err(_) => None,
+    };
+    if options.accept {
+        if expected.as_ref() != Some(&actual) {
+            let mut text = serde_json::to_string_pretty(&actual).expect("serializes");
+            text.push('\n');
+            write_atomically(&path, text.as_bytes())
+                .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        }
+        let accepted = expected.as_ref() != Some(&actual);
+        return Ok(CaseResult {
+            name,
+            failures,
+            actual,
+            accepted,
+        });
+    }
+    match &expected {
+        None => failures.push(
+            "no expected.json: run `augur test --accept` to record what the rule finds".to_owned(),
+        ),
+        Some(expected) => {
+            failures.extend(diff(&expected.findings, &actual.findings));
+            if let (Some(recorded), Some(used)) = (expected.fuel, actual.fuel) {
+                let allowed = recorded as f64 * (1.0 + options.fuel_tolerance / 100.0);
+                if used as f64 > allowed {
+                    failures.push(format!(
+                        "fuel: the case used {used} units, {:+.1}% over the {recorded} recorded \
+                         (tolerance {}%); make the rule faster, or accept the new cost with --accept",
+                        (used as f64 / recorded.max(1) as f64 - 1.0) * 100.0,
+                        options.fuel_tolerance
+                    ));
+                }
+            }
+        }
+    }
+    Ok(CaseResult {
+        name,
+        failures,
+        actual,
+        accepted: false,
+    })
+}
+
+/// A case's inputs, named relative to the case (`output.log`,
+/// `snapshots/a.json`) so that what a rule derives from names is the same
+/// wherever the case is.
+fn case_inputs(case: &Path) -> Result<Inputs, String> {
+    let mut problems = Vec::new();
+    let log = case.join("output.log");
+    let snapshots = case.join("snapshots");
+    let mut jobs = Vec::new();
+    let mut series = Vec::new();
+    if log.is_file() {
+        jobs = input::load_jobs(&[case.to_owned()], &mut std::io::empty(), &mut problems);
+        for job in &mut jobs {
+            job.source = relative_to(case, &job.source);
+        }
+    }
+    if snapshots.is_dir() {
+        series = input::load_snapshots(&[snapshots], &mut problems);
+        for s in &mut series {
+            for x in &mut s.snapshots {
+                x.source = relative_to(case, &x.source);
+            }
+        }
+    }
+    if let Some(p) = problems
+        .iter()
+        .find(|p| p.severity == input::ProblemSeverity::Error)
+    {
+        return Err(format!("{}: {}", p.input, p.message));
+    }
+    if jobs.is_empty() && series.is_empty() {
+        return Err(format!(
+            "{}: no input: a case holds output.log (and meta.json) or snapshots/",
+            case.display()
+        ));
+    }
+    Ok(Inputs {
+        series,
+        jobs,
+        problems,
+    })
+}
+
+fn relative_to(base: &Path, source: &str) -> String {
+    Path::new(source)
+        .strip_prefix(base)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| source.to_owned())
+}
+
+fn fuel_used(report: &Report) -> u64 {
+    report.stats.rules.iter().map(|r| r.fuel_used).sum()
+}
+
+/// The findings only one side has, one line each: `- ` expected and not
+/// found, `+ ` found and not expected.
+fn diff(expected: &[ExpectedFinding], actual: &[ExpectedFinding]) -> Vec<String> {
+    let mut count: BTreeMap<String, i64> = BTreeMap::new();
+    for f in expected {
+        *count.entry(f.line()).or_default() += 1;
+    }
+    for f in actual {
+        *count.entry(f.line()).or_default() -= 1;
+    }
+    let mut lines = Vec::new();
+    for f in expected {
+        let line = f.line();
+        if let Some(n) = count.get_mut(&line)
+            && *n > 0
+        {
+            *n -= 1;
+            lines.push(format!("- {line}"));
+        }
+    }
+    for f in actual {
+        let line = f.line();
+        if let Some(n) = count.get_mut(&line)
+            && *n < 0
+        {
+            *n += 1;
+            lines.push(format!("+ {line}"));
+        }
+    }
+    lines
+}
+
+/// The results as a person reads them: a line per case, what failed under
+/// it, and `N passed, N failed` last.
+pub fn render(results: &[CaseResult], accept: bool) -> String {
+    let mut out = String::new();
+    let mut passed = 0;
+    for r in results {
+        if r.failures.is_empty() {
+            passed += 1;
+            let fuel = r.actual.fuel.unwrap_or(0);
+            let what = if accept && r.accepted {
+                "accepted"
+            } else {
+                "ok"
+            };
+            let _ = writeln!(
+                out,
+                "{what:<8} {} ({} finding{}, {fuel} fuel)",
+                crate::sanitize::escape(&r.name),
+                r.actual.findings.len(),
+                if r.actual.findings.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            );
+        } else {
+            let _ = writeln!(out, "FAILED   {}", crate::sanitize::escape(&r.name));
+            for f in &r.failures {
+                let _ = writeln!(out, "    {}", crate::sanitize::escape(f));
+            }
+        }
+    }
+    let _ = writeln!(out, "{passed} passed, {} failed", results.len() - passed);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(kind: &str, locator: &str) -> ExpectedFinding {
+        ExpectedFinding {
+            kind: kind.into(),
+            severity: "high".into(),
+            title: "t".into(),
+            fingerprint: "0".into(),
+            evidence: vec![locator.into()],
+        }
+    }
+
+    #[test]
+    fn the_diff_shows_only_what_differs_counting_repeats() {
+        let expected = [f("a/x", "L1"), f("a/y", "L2"), f("a/y", "L2")];
+        let actual = [f("a/y", "L2"), f("a/z", "L3")];
+        let lines = diff(&expected, &actual);
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(lines[0].starts_with("- ") && lines[0].contains("a/x"));
+        assert!(lines[1].starts_with("- ") && lines[1].contains("a/y"));
+        assert!(lines[2].starts_with("+ ") && lines[2].contains("a/z"));
+        assert!(diff(&expected, &expected).is_empty());
+    }
+}
