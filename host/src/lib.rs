@@ -29,3 +29,4 @@ pub mod rule_test;
 pub mod run;
 pub mod sandbox;
 pub mod sanitize;
+pub mod scaffold;

@@ -78,6 +78,10 @@ enum Command {
     /// Manage a pack's manifest.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Start a rule: a crate, outside any augur checkout, with the SDK and
+    /// the contract it builds against, a small working rule, a test case
+    /// and the pack entry that runs it.
+    New(NewArgs),
     /// Test a rule: build the crate in DIR for wasm32-wasip2 (or take
     /// --component / --builtin), run each case of DIR/tests/cases through
     /// the component in the sandbox, and compare with its expected.json.
@@ -88,6 +92,18 @@ enum Command {
     /// The compile cache: where it is, fill it for a pack, or empty it.
     #[command(subcommand)]
     Cache(CacheCommand),
+}
+
+#[derive(Args)]
+struct NewArgs {
+    /// The rule's id, kebab-case (`my-rule`): also the crate's name.
+    #[arg(value_name = "NAME")]
+    name: String,
+    #[arg(long, value_enum, default_value_t = augur::scaffold::RuleKind::Classifier)]
+    kind: augur::scaffold::RuleKind,
+    /// Where to write the crate. Default: ./NAME.
+    #[arg(long, value_name = "DIR")]
+    path: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -386,6 +402,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Check(args) => check_pack(&sandbox, &args),
         Command::Pack(PackCommand::Lock(args)) => lock_pack(&args),
         Command::Test(args) => test_rule(&sandbox, &args),
+        Command::New(args) => {
+            let dir = args
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(&args.name));
+            let files = augur::scaffold::new_rule(&args.name, args.kind, &dir)?;
+            let shown = escape(&dir.display().to_string()).into_owned();
+            println!(
+                "wrote {} files in {shown}\n\nnext:\n  cd {shown}\n  cargo test      # the rule's unit tests\n  augur test --accept   # build it, record its case\n  augur test      # build it, run its cases in the sandbox",
+                files.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval(args) => eval(&sandbox, args),
         Command::Cache(command) => cache(&sandbox, command),
     }
@@ -961,7 +990,7 @@ fn build_rule(dir: &std::path::Path) -> Result<PathBuf, String> {
                 .filter_map(|f| f.as_str().map(PathBuf::from))
         })
         .filter(|f| f.extension().is_some_and(|e| e == "wasm"))
-        .last()
+        .next_back()
         .ok_or_else(|| format!("{shown}: the build made no .wasm (is the crate a `cdylib`?)"))
 }
 

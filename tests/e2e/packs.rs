@@ -228,3 +228,84 @@ fn test_runs_a_rules_cases_in_the_sandbox_and_locks_their_fuel() {
         file.stdout
     );
 }
+
+/// `augur new` then `augur test`, outside the checkout, as a new author
+/// would: for each kind, the generated case passes as written; an edited
+/// expectation fails with a diff; `--accept` restores it.
+#[test]
+fn a_new_rule_builds_and_passes_its_case_outside_the_checkout() {
+    let home = tempfile::tempdir().unwrap();
+    // One target directory for both crates: their dependencies build once.
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("new-rules-target");
+    let augur = |dir: &std::path::Path, args: &[&str]| {
+        let out = crate::util::augur_command()
+            .args(args)
+            .current_dir(dir)
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("CARGO_MAKEFLAGS")
+            .env_remove("MAKEFLAGS")
+            .env_remove("MFLAGS")
+            .output()
+            .expect("running augur");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (name, kind, case) in [
+        ("my-rule", "classifier", "deprecated-api"),
+        ("my-deriver", "deriver", "lint-growing"),
+    ] {
+        let (status, _, stderr) = augur(home.path(), &["new", name, "--kind", kind]);
+        assert_eq!(status, 0, "{stderr}");
+        let crate_dir = home.path().join(name);
+        let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+        assert!(
+            !manifest.contains(env!("CARGO_MANIFEST_DIR")) && !manifest.contains(".."),
+            "{manifest}"
+        );
+
+        let (status, stdout, stderr) = augur(home.path(), &["test", name]);
+        assert_eq!(status, 0, "{kind}: {stdout}{stderr}");
+        assert!(stdout.ends_with("1 passed, 0 failed\n"), "{kind}: {stdout}");
+
+        let expected = crate_dir
+            .join("tests/cases")
+            .join(case)
+            .join("expected.json");
+        let good = std::fs::read_to_string(&expected).unwrap();
+        std::fs::write(
+            &expected,
+            good.replacen("\"title\": \"", "\"title\": \"Not ", 1),
+        )
+        .unwrap();
+        let (status, stdout, _) = augur(home.path(), &["test", name]);
+        assert_eq!(status, 1, "{kind}: {stdout}");
+        assert!(
+            stdout.contains("- {") && stdout.contains("+ {") && stdout.contains("Not "),
+            "{stdout}"
+        );
+        assert!(stdout.ends_with("0 passed, 1 failed\n"), "{stdout}");
+
+        let (status, stdout, _) = augur(home.path(), &["test", name, "--accept"]);
+        assert_eq!(status, 0, "{stdout}");
+        let (status, stdout, _) = augur(home.path(), &["test", name]);
+        assert_eq!(status, 0, "{kind}: --accept restores it: {stdout}");
+        let accepted: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&expected).unwrap()).unwrap();
+        assert!(
+            accepted["fuel"].as_u64().is_some_and(|f| f > 0),
+            "the fuel is locked: {accepted}"
+        );
+    }
+    let (status, _, stderr) = augur(home.path(), &["new", "my-rule"]);
+    assert_eq!(status, 2, "the folder is taken");
+    assert!(stderr.contains("already there"), "{stderr}");
+    let (status, _, stderr) = augur(home.path(), &["new", "Bad_Name"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("cannot be a rule's id"), "{stderr}");
+}
