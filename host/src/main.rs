@@ -989,8 +989,7 @@ fn build_rule(dir: &std::path::Path) -> Result<PathBuf, String> {
                 .into_iter()
                 .filter_map(|f| f.as_str().map(PathBuf::from))
         })
-        .filter(|f| f.extension().is_some_and(|e| e == "wasm"))
-        .next_back()
+        .rfind(|f| f.extension().is_some_and(|e| e == "wasm"))
         .ok_or_else(|| format!("{shown}: the build made no .wasm (is the crate a `cdylib`?)"))
 }
 
