@@ -236,7 +236,9 @@ fn case_inputs(case: &Path) -> Result<Inputs, String> {
     let mut jobs = Vec::new();
     let mut series = Vec::new();
     if log.is_file() {
-        jobs = input::load_jobs(&[case.to_owned()], &mut std::io::empty(), &mut problems);
+        // The log itself (with the meta.json beside it), not the folder:
+        // the case's other files are not logs.
+        jobs = input::load_jobs(&[log.clone()], &mut std::io::empty(), &mut problems);
         for job in &mut jobs {
             job.source = relative_to(case, &job.source);
         }

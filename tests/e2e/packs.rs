@@ -156,6 +156,24 @@ fn test_runs_a_rules_cases_in_the_sandbox_and_locks_their_fuel() {
     assert_eq!(accepted.status, 0, "{}{}", accepted.stdout, accepted.stderr);
     let ok = test(&[]);
     assert_eq!(ok.status, 0, "{}", ok.stdout);
+    // The case's config is the rule's config, not a second log to read:
+    // read as one, it would about double the case's fuel (parsing the
+    // config costs a little).
+    let green_fuel = |stdout: &str| -> u64 {
+        let line = stdout.lines().find(|l| l.contains(" green ")).unwrap();
+        let fuel = line.rsplit(", ").next().unwrap();
+        fuel.trim_end_matches(" fuel)").parse().unwrap()
+    };
+    std::fs::remove_file(green.join("config.toml")).unwrap();
+    let without = test(&["--accept"]);
+    assert!(
+        green_fuel(&ok.stdout) < green_fuel(&without.stdout) * 3 / 2,
+        "{}{}",
+        ok.stdout,
+        without.stdout
+    );
+    std::fs::write(green.join("config.toml"), "tail_lines = 0\n").unwrap();
+    assert_eq!(test(&["--accept"]).status, 0);
     assert!(ok.stdout.ends_with("2 passed, 0 failed\n"), "{}", ok.stdout);
 
     // A wrong expectation fails with a diff naming both sides.
