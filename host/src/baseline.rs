@@ -9,12 +9,12 @@
 //! so a baseline written in one checkout works in another. Entries are
 //! compared as a multiset: two equal findings need two equal entries.
 
-use std::{collections::BTreeMap, fmt::Write as _, path::Path};
+use std::{collections::BTreeMap, fmt::Write as _};
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    output::locate::relative,
+    output::Context,
     report::{BaselineOut, BaselineState, FindingOut, Report},
 };
 
@@ -40,29 +40,20 @@ struct File {
     findings: Vec<Entry>,
 }
 
-/// The entry a finding would have: `jobs` are the run's job names (paths),
-/// made relative to `root`; other inputs are kept as they are.
-pub fn entry(finding: &FindingOut, jobs: &[String], root: &Path) -> Entry {
-    let input = if jobs.iter().any(|j| j == &finding.input) {
-        relative(&finding.input, root)
-    } else {
-        finding.input.clone()
-    };
+/// The entry a finding would have: its input named as across checkouts
+/// ([`Context::input_name`]).
+pub fn entry(finding: &FindingOut, context: &Context) -> Entry {
     Entry {
         rule: finding.rule.clone(),
         kind: finding.kind.clone(),
-        input,
+        input: context.input_name(&finding.input),
         fingerprint: finding.fingerprint.clone(),
     }
 }
 
 /// The baseline file for `report`: sorted entries, one per line.
-pub fn render(report: &Report, jobs: &[String], root: &Path) -> String {
-    let mut entries: Vec<Entry> = report
-        .findings
-        .iter()
-        .map(|f| entry(f, jobs, root))
-        .collect();
+pub fn render(report: &Report, context: &Context) -> String {
+    let mut entries: Vec<Entry> = report.findings.iter().map(|f| entry(f, context)).collect();
     entries.sort();
     let mut out = format!("{{\n  \"version\": {BASELINE_VERSION},\n  \"findings\": [");
     for (i, e) in entries.iter().enumerate() {
@@ -82,7 +73,7 @@ pub fn render(report: &Report, jobs: &[String], root: &Path) -> String {
 }
 
 /// Reads a baseline file; the error names the file and what is wrong.
-pub fn read(path: &Path) -> Result<Vec<Entry>, String> {
+pub fn read(path: &std::path::Path) -> Result<Vec<Entry>, String> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("--baseline {shown}: cannot read it: {e}"))?;
@@ -101,20 +92,14 @@ pub fn read(path: &Path) -> Result<Vec<Entry>, String> {
 
 /// Marks each finding of `report` new or unchanged against `baseline`, and
 /// records the comparison in the report.
-pub fn compare(
-    report: &mut Report,
-    baseline: Vec<Entry>,
-    file: &str,
-    jobs: &[String],
-    root: &Path,
-) {
+pub fn compare(report: &mut Report, baseline: Vec<Entry>, file: &str, context: &Context) {
     let mut remaining: BTreeMap<Entry, usize> = BTreeMap::new();
     for e in baseline {
         *remaining.entry(e).or_default() += 1;
     }
     let (mut new, mut unchanged) = (0, 0);
     for f in &mut report.findings {
-        let key = entry(f, jobs, root);
+        let key = entry(f, context);
         let state = match remaining.get_mut(&key) {
             Some(n) if *n > 0 => {
                 *n -= 1;

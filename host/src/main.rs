@@ -19,7 +19,7 @@ use augur::{
     cache::{CACHE_DIR_VAR, CompileCache},
     input,
     limits::WORKER_STACK_BYTES,
-    output::{self, Format, ListFormat, RuleCard, locate},
+    output::{self, Format, ListFormat, RuleCard, locate, plural},
     pack::Pack,
     report::{Report, Severity},
     run::{Inputs, Progress, RunOptions},

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     input,
-    output::write_atomically,
+    output::{plural, write_atomically},
     pack::{Origin, Pack},
     report::{FindingOut, Report},
     run::{self, Inputs, RunOptions},
@@ -238,7 +238,11 @@ fn case_inputs(case: &Path) -> Result<Inputs, String> {
     if log.is_file() {
         // The log itself (with the meta.json beside it), not the folder:
         // the case's other files are not logs.
-        jobs = input::load_jobs(&[log.clone()], &mut std::io::empty(), &mut problems);
+        jobs = input::load_jobs(
+            std::slice::from_ref(&log),
+            &mut std::io::empty(),
+            &mut problems,
+        );
         for job in &mut jobs {
             job.source = relative_to(case, &job.source);
         }
@@ -332,11 +336,7 @@ pub fn render(results: &[CaseResult], accept: bool) -> String {
                 "{what:<8} {} ({} finding{}, {fuel} fuel)",
                 crate::sanitize::escape(&r.name),
                 r.actual.findings.len(),
-                if r.actual.findings.len() == 1 {
-                    ""
-                } else {
-                    "s"
-                }
+                plural(r.actual.findings.len())
             );
         } else {
             let _ = writeln!(out, "FAILED   {}", crate::sanitize::escape(&r.name));

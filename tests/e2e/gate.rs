@@ -40,6 +40,12 @@ fn corpora() -> Vec<&'static str> {
     ]
 }
 
+/// The string `field` of each object of the JSON array `array`.
+fn fields<'a>(array: &'a Value, field: &str) -> Vec<&'a str> {
+    let items = array.as_array().unwrap();
+    items.iter().map(|x| x[field].as_str().unwrap()).collect()
+}
+
 /// `out` is a usage error (exit 2) whose message says `says`.
 fn usage_error(out: &crate::util::Output, says: &str) {
     assert_eq!(out.status, 2, "{}", out.stderr);
@@ -167,12 +173,7 @@ fn fail_on_exits_one_only_at_or_above_the_severity() {
         plain.stderr
     );
     let report: Value = serde_json::from_str(&plain.stdout).unwrap();
-    let severities: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["severity"].as_str().unwrap())
-        .collect();
+    let severities: Vec<&str> = fields(&report["findings"], "severity");
     assert!(severities.contains(&"high") && !severities.contains(&"critical"));
 
     let high = augur(&[&base[..], &["--fail-on", "high"]].concat());
@@ -515,12 +516,7 @@ fn gitlab_and_junit_reports_parse() {
         .descendants()
         .filter(|n| n.has_tag_name("testsuite"))
         .collect();
-    let rules: Vec<&str> = report["stats"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["rule"].as_str().unwrap())
-        .collect();
+    let rules: Vec<&str> = fields(&report["stats"]["rules"], "rule");
     assert_eq!(suites.len(), rules.len(), "one suite per rule");
     let failures = doc
         .descendants()
@@ -593,12 +589,7 @@ fn a_repositorys_own_pack_is_found_from_a_subdirectory() {
         "{:#}",
         report["stats"]
     );
-    let rules: Vec<&str> = report["stats"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["rule"].as_str().unwrap())
-        .collect();
+    let rules: Vec<&str> = fields(&report["stats"]["rules"], "rule");
     assert_eq!(rules, ["api-errors"]);
     // `--pack builtin` forces the built-in pack.
     let forced = augur_in(
@@ -938,25 +929,15 @@ fn a_pack_extends_the_builtin_pack_without_listing_it() {
     let listed = augur_in(dir.path(), &["rules", "--format", "json"], b"");
     assert_eq!(listed.status, 0, "{}", listed.stderr);
     let listed: Value = serde_json::from_str(&listed.stdout).unwrap();
-    let ids: Vec<&str> = listed["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = fields(&listed["rules"], "id");
     let builtin = augur_in(
         dir.path(),
         &["rules", "--pack", "builtin", "--format", "json"],
         b"",
     );
     let builtin: Value = serde_json::from_str(&builtin.stdout).unwrap();
-    let mut expected: Vec<&str> = builtin["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .filter(|id| *id != "postflight")
-        .collect();
+    let mut expected = fields(&builtin["rules"], "id");
+    expected.retain(|id| *id != "postflight");
     expected.push("api-errors-tail");
     assert_eq!(
         ids, expected,

@@ -132,9 +132,9 @@ pub(crate) fn check_pack(sandbox: &Sandbox, arg: &PackArg) -> Result<ExitCode, S
         out,
         "{} rule{} would run; {} error{}",
         pack.rules.len(),
-        if pack.rules.len() == 1 { "" } else { "s" },
+        plural(pack.rules.len()),
         broken.len(),
-        if broken.len() == 1 { "" } else { "s" },
+        plural(broken.len()),
     );
     output::emit(&out, None).map_err(|e| format!("cannot write the check: {e}"))?;
     Ok(if broken.is_empty() {
@@ -173,7 +173,7 @@ pub(crate) fn lock_pack(arg: &PackArg) -> Result<ExitCode, String> {
     println!(
         "{} component{} locked in {}",
         locked.len(),
-        if locked.len() == 1 { "" } else { "s" },
+        plural(locked.len()),
         escape(&manifest.display().to_string())
     );
     Ok(ExitCode::SUCCESS)

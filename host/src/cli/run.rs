@@ -134,7 +134,7 @@ pub(crate) fn load(sandbox: &Sandbox, args: &InputArgs) -> Result<Loaded, String
             "augur: error: {} rule{} of the pack cannot load; the others run, and the run exits 2 \
              (mark a rule `optional = true` in the manifest to run without it):\n  {}\n  hint: {}",
             broken.len(),
-            if broken.len() == 1 { "" } else { "s" },
+            plural(broken.len()),
             escape(&first.message),
             escape(&first.hint)
         );
@@ -238,6 +238,29 @@ pub(crate) fn progress_bar(inputs: &Inputs) -> Option<(indicatif::ProgressBar, P
     Some((bar, tell))
 }
 
+/// Runs `pack` over `inputs` as `args` ask, with a progress bar where one
+/// is wanted (cleared before anything else is printed).
+fn run_loaded(
+    sandbox: &Sandbox,
+    pack: &Pack,
+    inputs: &Inputs,
+    args: &InputArgs,
+    timings: bool,
+) -> Report {
+    let bar = progress_bar(inputs);
+    let options = RunOptions {
+        timings,
+        fail_closed: args.fail_closed,
+        threads: args.threads.count(),
+        progress: bar.as_ref().map(|(_, p)| p.clone()),
+    };
+    let report = augur::run::run(sandbox, pack, inputs, &options);
+    if let Some((bar, _)) = bar {
+        bar.finish_and_clear();
+    }
+    report
+}
+
 /// Says on standard error that the run was interrupted; `true` if it was.
 pub(crate) fn report_interruption(report: &Report) -> bool {
     let Some(i) = &report.interrupted else {
@@ -295,25 +318,9 @@ pub(crate) fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Str
         refuse_output_over_input(file, &inputs)?;
     }
 
-    let bar = progress_bar(&inputs);
-    let options = RunOptions {
-        timings: !args.no_timings,
-        fail_closed: args.inputs.fail_closed,
-        threads: args.inputs.threads.count(),
-        progress: bar.as_ref().map(|(_, p)| p.clone()),
-    };
-    let mut report = augur::run::run(sandbox, &pack, &inputs, &options);
-    if let Some((bar, _)) = bar {
-        bar.finish_and_clear();
-    }
+    let mut report = run_loaded(sandbox, &pack, &inputs, &args.inputs, !args.no_timings);
     if let (Some(entries), Some(file)) = (baseline, &args.baseline) {
-        baseline::compare(
-            &mut report,
-            entries,
-            &file.display().to_string(),
-            &context.jobs,
-            &context.source_root,
-        );
+        baseline::compare(&mut report, entries, &file.display().to_string(), &context);
     }
     if report_interruption(&report) {
         for (format, to) in &outputs {
@@ -369,7 +376,7 @@ pub(crate) fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Str
         if failing > 0 {
             eprintln!(
                 "augur: {failing} finding{} at or above {}{}: failing (--fail-on)",
-                if failing == 1 { "" } else { "s" },
+                plural(failing),
                 least.as_str(),
                 if report.baseline.is_some() {
                     ", new since the baseline"
@@ -394,17 +401,7 @@ pub(crate) fn write_baseline(sandbox: &Sandbox, args: BaselineArgs) -> Result<Ex
     if let Some(file) = &args.output {
         refuse_output_over_input(file, &inputs)?;
     }
-    let bar = progress_bar(&inputs);
-    let options = RunOptions {
-        timings: false,
-        fail_closed: args.inputs.fail_closed,
-        threads: args.inputs.threads.count(),
-        progress: bar.as_ref().map(|(_, p)| p.clone()),
-    };
-    let report = augur::run::run(sandbox, &pack, &inputs, &options);
-    if let Some((bar, _)) = bar {
-        bar.finish_and_clear();
-    }
+    let report = run_loaded(sandbox, &pack, &inputs, &args.inputs, false);
     if report_interruption(&report) {
         eprintln!("augur: no baseline written: the run was interrupted");
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
@@ -424,7 +421,7 @@ pub(crate) fn write_baseline(sandbox: &Sandbox, args: BaselineArgs) -> Result<Ex
             EXIT_FAILED_CLOSED
         }));
     }
-    let text = baseline::render(&report, &context.jobs, &context.source_root);
+    let text = baseline::render(&report, &context);
     output::emit(&text, args.output.as_deref())
         .map_err(|e| format!("cannot write the baseline: {e}"))?;
     if let Some(file) = &args.output {

@@ -19,7 +19,7 @@ use std::{
     path::Path,
 };
 
-use super::{Context, locate, markdown, most_severe_first};
+use super::{Context, locate, markdown, most_severe_first, plural};
 use crate::{
     report::{BaselineState, FindingOut, Report, Severity},
     sanitize::{escape, escape_block},
@@ -76,7 +76,7 @@ pub(crate) fn render(report: &Report, context: &Context) -> String {
                 "{} rule error{} (a rule that could not load, or failed on an input): its findings are missing. \
                  The report's errors say which and what to do.",
                 report.errors.len(),
-                if report.errors.len() == 1 { "" } else { "s" }
+                plural(report.errors.len())
             ))
         );
     }
@@ -88,7 +88,7 @@ pub(crate) fn render(report: &Report, context: &Context) -> String {
             data(&format!(
                 "{left_out} more finding{} than GitHub shows as annotations: read them in the job summary, \
                  the SARIF upload or the report.",
-                if left_out == 1 { "" } else { "s" }
+                plural(left_out)
             ))
         );
     }

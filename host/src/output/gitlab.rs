@@ -32,11 +32,7 @@ pub(crate) fn render(report: &Report, context: &Context) -> String {
         .iter()
         .map(|f| {
             let place = locate::place(f, context);
-            let input = if context.jobs.iter().any(|j| j == &f.input) {
-                locate::relative(&f.input, &context.source_root)
-            } else {
-                f.input.clone()
-            };
+            let input = context.input_name(&f.input);
             let mut hasher = Sha256::new();
             for part in [&f.rule, &f.kind, &input, &f.fingerprint] {
                 hasher.update(part.as_bytes());

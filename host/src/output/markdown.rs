@@ -9,7 +9,7 @@
 
 use std::{collections::BTreeMap, fmt::Write as _};
 
-use super::{Context, most_severe_first};
+use super::{Context, most_severe_first, plural};
 use crate::{
     report::{BaselineState, FindingOut, Report, Severity},
     sanitize::escape,
@@ -84,7 +84,7 @@ fn heading(report: &Report, context: &Context) -> String {
             "{} **{}** finding{} at or above `{}`{}.\n",
             if failing > 0 { "❌" } else { "✅" },
             failing,
-            if failing == 1 { "" } else { "s" },
+            plural(failing),
             least.as_str(),
             if report.baseline.is_some() {
                 ", new since the baseline"
@@ -102,11 +102,7 @@ fn heading(report: &Report, context: &Context) -> String {
             out,
             "No findings over {} job{} and {} repositor{}.\n",
             report.stats.inputs.jobs,
-            if report.stats.inputs.jobs == 1 {
-                ""
-            } else {
-                "s"
-            },
+            plural(report.stats.inputs.jobs),
             report.stats.inputs.repositories,
             if report.stats.inputs.repositories == 1 {
                 "y"

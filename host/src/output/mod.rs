@@ -99,6 +99,16 @@ impl Context {
         self.rules.iter().find(|r| r.id == id)
     }
 
+    /// An input as it is named across checkouts: a job's path relative to
+    /// the source root; a repository, or `*`, as it is.
+    pub fn input_name(&self, input: &str) -> String {
+        if self.jobs.iter().any(|j| j == input) {
+            locate::relative(input, &self.source_root)
+        } else {
+            input.to_owned()
+        }
+    }
+
     /// Whether `finding` fails the run under `--fail-on` (with a baseline,
     /// only a new finding does).
     pub fn fails(&self, finding: &FindingOut) -> bool {
@@ -131,6 +141,11 @@ pub fn render(report: &Report, format: Format, context: &Context) -> Rendered {
 pub struct Rendered {
     pub text: String,
     pub warnings: Vec<String>,
+}
+
+/// The plural ending of a count in English: `1 finding`, `2 findings`.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// Findings most severe first, in report order within a severity.

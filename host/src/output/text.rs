@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, fmt::Write as _};
 
 use anstyle::{AnsiColor, Style};
 
-use super::Context;
+use super::{Context, plural};
 use crate::{
     report::{BaselineState, FindingOut, Report, Severity},
     sanitize::{escape, escape_block},
@@ -223,10 +223,6 @@ pub(super) fn render(report: &Report, context: &Context) -> String {
 /// under the first.
 fn indented(message: &str) -> String {
     escape_block(message).replace('\n', "\n           ")
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn one_line(s: &str, max: usize) -> String {
