@@ -6,7 +6,7 @@
 //! once and kept by [`cache`]; a rule's `setup` run once, in `preinit`),
 //! [`sandbox`] runs them under bounds, [`input`] reads what they run over,
 //! [`run`] drives a whole run into a [`report::Report`], and [`output`]
-//! writes it. [`eval`] scores a run over a labelled corpus. [`identity`] checks
+//! writes it. [`history`] keeps runs and their findings across runs. [`eval`] scores a run over a labelled corpus. [`identity`] checks
 //! what a rule says it is; [`sanitize`] makes untrusted text safe to show.
 
 pub mod baseline;
@@ -16,6 +16,7 @@ pub mod contract;
 pub mod eval;
 #[cfg(test)]
 mod fuzz;
+pub mod history;
 pub mod identity;
 pub mod input;
 pub mod limits;

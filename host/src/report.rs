@@ -27,6 +27,9 @@ pub struct Report {
     /// Set when the run was compared with a baseline (`--baseline`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineOut>,
+    /// Set when the run was recorded in a history store (`--history`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryOut>,
     pub stats: Stats,
 }
 
@@ -49,6 +52,19 @@ pub struct BaselineOut {
     pub unchanged: usize,
     /// Entries of the baseline this run did not find again.
     pub absent: Vec<crate::baseline::Entry>,
+}
+
+/// The history store a run was recorded in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryOut {
+    /// The store: a SQLite file as given, or a PostgreSQL URL without its
+    /// password.
+    pub store: String,
+    /// How far back `seen` looks.
+    pub window_days: u32,
+    /// Suggestions of earlier failures this run marked fixed, because it
+    /// saw the same job pass.
+    pub resolved: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,6 +104,11 @@ pub struct FindingOut {
     /// `new` or `unchanged` against the baseline, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineState>,
+    /// What the history store knows of it, when the run has one
+    /// (`--history`): how often it was seen, similar past failures, and the
+    /// actions to try, the proven ones first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::FindingHistory>,
 }
 
 impl FindingOut {
@@ -98,7 +119,7 @@ impl FindingOut {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct EvidenceOut {
     pub source: String,
     pub locator: String,

@@ -77,6 +77,7 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
         logs: Vec::new(),
         interrupted: None,
         baseline: None,
+        history: None,
         stats: Stats {
             pack: pack.source.clone(),
             inputs: InputStats {
@@ -1202,6 +1203,7 @@ fn validate(
         actions: f.actions,
         data,
         baseline: None,
+        history: None,
     })
 }
 

@@ -92,6 +92,11 @@ impl Sandbox {
         Sandbox::at(std::time::SystemTime::now())
     }
 
+    /// The clock the rules read: the run's time, since the epoch.
+    pub fn run_time(&self) -> Duration {
+        self.run_time
+    }
+
     /// A sandbox whose rules see the clock frozen at `run_time` (`augur run
     /// --now`), so that time-dependent findings are reproducible.
     pub fn at(run_time: std::time::SystemTime) -> Result<Sandbox> {

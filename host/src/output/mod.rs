@@ -244,6 +244,7 @@ pub(crate) mod test_support {
             actions: Vec::new(),
             data: serde_json::Value::Null,
             baseline: None,
+            history: None,
         }
     }
 
@@ -256,6 +257,7 @@ pub(crate) mod test_support {
             logs: Vec::new(),
             interrupted: None,
             baseline: None,
+            history: None,
             stats: Stats::default(),
         }
     }
