@@ -27,7 +27,7 @@ use augur::{
     sanitize::escape,
 };
 use clap::{Args, Parser, Subcommand};
-use cli::{author::*, packs::*, run::*};
+use cli::{author::*, history::*, packs::*, run::*};
 use serde_json::{Value, json};
 
 mod cli;
@@ -95,6 +95,13 @@ enum Command {
     /// The compile cache: where it is, fill it for a pack, or empty it.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// The history store runs are recorded in (`augur run --history`):
+    /// prune old runs, export and import them, count them.
+    #[command(subcommand)]
+    History(HistoryCommand),
+    /// Record whether a suggested action fixed a finding, so that reports
+    /// rank the actions that work first.
+    Feedback(FeedbackArgs),
 }
 
 #[derive(Args)]
@@ -249,6 +256,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::New(args) => new_rule(&args),
         Command::Eval(args) => eval(&sandbox, args),
         Command::Cache(command) => cache(&sandbox, command),
+        Command::History(command) => history_command(command),
+        Command::Feedback(args) => feedback(args),
     }
 }
 

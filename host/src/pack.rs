@@ -101,6 +101,9 @@ struct Manifest {
     exclude: Vec<String>,
     #[serde(default, rename = "rule")]
     rules: Vec<toml::Spanned<RuleEntry>>,
+    /// Where runs with this pack are recorded (`augur run` without
+    /// `--history`).
+    history: Option<crate::history::HistoryConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -411,6 +414,47 @@ impl Pack {
             .sort_by_key(|f| f.manifest.as_ref().map(|(_, line)| *line));
         pack
     }
+}
+
+/// A history store and how to use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistorySpec {
+    /// A SQLite file or a `postgres://` URL.
+    pub spec: String,
+    pub settings: crate::history::Settings,
+}
+
+/// The `[history]` of the manifest at `path`, its file relative to the
+/// manifest; `None` when it has none (or names no store).
+pub fn history_of(path: &Path) -> Result<Option<HistorySpec>, PackError> {
+    let shown = path.display().to_string();
+    let text = fs::read_to_string(path).map_err(|e| PackError::Unreadable {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    let manifest: Manifest = toml::from_str(&text).map_err(|e| PackError::Manifest {
+        path: shown,
+        message: e.to_string(),
+    })?;
+    let Some(config) = manifest.history else {
+        return Ok(None);
+    };
+    let Some(spec) = config.path.clone() else {
+        return Ok(None);
+    };
+    let spec = if crate::history::is_postgres(&spec) || Path::new(&spec).is_absolute() {
+        spec
+    } else {
+        path.parent()
+            .unwrap_or(Path::new("."))
+            .join(&spec)
+            .display()
+            .to_string()
+    };
+    Ok(Some(HistorySpec {
+        spec,
+        settings: config.settings(),
+    }))
 }
 
 /// The entries of a manifest (`path` is where it was read, for messages and

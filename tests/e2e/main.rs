@@ -8,6 +8,7 @@ mod escapes;
 mod eval;
 mod fixtures;
 mod gate;
+mod history;
 mod packs;
 mod sandbox;
 mod scale;

@@ -3,5 +3,6 @@
 //! the work itself is in the library.
 
 pub(crate) mod author;
+pub(crate) mod history;
 pub(crate) mod packs;
 pub(crate) mod run;

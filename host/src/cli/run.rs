@@ -65,6 +65,8 @@ pub(crate) struct RunArgs {
     /// give byte-identical output.
     #[arg(long)]
     pub(crate) no_timings: bool,
+    #[command(flatten)]
+    pub(crate) history: HistoryArg,
 }
 
 #[derive(Args)]
@@ -317,10 +319,19 @@ pub(crate) fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Str
     for file in outputs.iter().filter_map(|(_, f)| f.as_ref()) {
         refuse_output_over_input(file, &inputs)?;
     }
+    let mut history = open_for_run(&args.history, &args.inputs.pack)?;
 
     let mut report = run_loaded(sandbox, &pack, &inputs, &args.inputs, !args.no_timings);
     if let (Some(entries), Some(file)) = (baseline, &args.baseline) {
         baseline::compare(&mut report, entries, &file.display().to_string(), &context);
+    }
+    // A run is recorded whole: an interrupted one is not recorded at all.
+    let mut history_failed = false;
+    if let Some(history) = history.as_mut().filter(|_| report.interrupted.is_none())
+        && let Err(e) = record(history, sandbox, &mut report, (&inputs, &pack, &context))
+    {
+        eprintln!("augur: error: the run was not recorded: {e}");
+        history_failed = true;
     }
     if report_interruption(&report) {
         for (format, to) in &outputs {
@@ -365,6 +376,9 @@ pub(crate) fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Str
     }
     if pack_failed {
         eprintln!("augur: rules of the pack could not load; see `errors` in the report");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    if history_failed {
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     if report.failed_closed() {

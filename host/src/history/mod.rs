@@ -123,8 +123,8 @@ pub fn label(spec: &str) -> String {
 /// A finding as history knows it, added to the report's finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingHistory {
-    /// Times the finding (same rule, kind and fingerprint) was recorded in
-    /// the window, this run included.
+    /// Runs that recorded the finding (the same rule, kind and
+    /// fingerprint) in the window, this run included.
     pub seen: u64,
     /// The first and last of those times (RFC 3339).
     pub first_seen: String,
@@ -270,6 +270,7 @@ impl History {
             let resolved = resolve_passed_jobs(db, run)?;
             let findings = recall(db, run, window)?;
             insert_suggestions(db, run, &findings)?;
+            pause_for_tests();
             Ok(Recall { findings, resolved })
         })
     }
@@ -361,6 +362,17 @@ impl History {
             count(db, "SELECT COUNT(*) FROM augur_runs", &[])?,
             count(db, "SELECT COUNT(*) FROM augur_findings", &[])?,
         ))
+    }
+}
+
+/// The end-to-end tests kill augur in the middle of recording a run: in a
+/// debug build, `AUGUR_TEST_HISTORY_PAUSE=FILE` makes the recording write
+/// FILE and wait before it commits. Release builds have no such pause.
+fn pause_for_tests() {
+    #[cfg(debug_assertions)]
+    if let Some(marker) = std::env::var_os("AUGUR_TEST_HISTORY_PAUSE") {
+        let _ = std::fs::write(marker, b"recording");
+        std::thread::sleep(Duration::from_secs(120));
     }
 }
 
@@ -528,7 +540,7 @@ fn recall(
             Some(v) => *v,
             None => {
                 let rows = db.query(
-                    "SELECT COUNT(*), MIN(at), MAX(at) FROM augur_findings \
+                    "SELECT COUNT(DISTINCT run_id), MIN(at), MAX(at) FROM augur_findings \
                      WHERE fingerprint = ? AND rule = ? AND kind = ? AND at > ? AND at <= ?",
                     &[
                         (&f.fingerprint).into(),

@@ -379,8 +379,11 @@ fn concurrent_writers_lose_nothing(new_store: Opener) {
     assert_eq!(h.counts().unwrap(), (80, 80));
 }
 
+/// A behaviour, named, given a maker of new stores of one backend.
+type Behaviour = (&'static str, fn(Opener));
+
 /// Every behaviour, in order, each on a new store of one backend.
-const BEHAVIOURS: &[(&str, fn(Opener))] = &[
+const BEHAVIOURS: &[Behaviour] = &[
     ("seen", seen_counts_the_window_with_this_run),
     (
         "feedback loop",

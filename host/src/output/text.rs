@@ -7,9 +7,60 @@ use anstyle::{AnsiColor, Style};
 
 use super::{Context, plural};
 use crate::{
+    history::FindingHistory,
     report::{BaselineState, FindingOut, Report, Severity},
     sanitize::{escape, escape_block},
 };
+
+/// What history knows of a finding: how often it was seen, the past
+/// failures like it, and the actions to try, numbered as `augur feedback
+/// --action N` takes them.
+fn history_lines(out: &mut String, h: &FindingHistory) {
+    let dim = Style::new().dimmed();
+    let day = |t: &str| t.get(..10).unwrap_or(t).to_owned();
+    let seen = if h.seen <= 1 {
+        format!("first seen in {} days", h.window_days)
+    } else {
+        format!(
+            "seen {}× in {} days, first on {}",
+            h.seen,
+            h.window_days,
+            day(&h.first_seen)
+        )
+    };
+    let _ = writeln!(out, "           {dim}{seen}{dim:#}");
+    for s in &h.similar {
+        let fixed = if s.fixed_by.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " → fixed by: {}",
+                s.fixed_by
+                    .iter()
+                    .map(|a| escape(a).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
+        let _ = writeln!(
+            out,
+            "           {dim}like {} on {} ({}){dim:#}{fixed}",
+            escape(&one_line(&s.title, 80)),
+            day(&s.at),
+            escape(&s.input)
+        );
+    }
+    for (n, a) in h.actions.iter().enumerate() {
+        let proven = match a.effectiveness {
+            Some(pct) if a.source == "history" => format!(
+                "  {dim}(fixed {} of {} times, {pct}%){dim:#}",
+                a.fixed, a.suggested
+            ),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "           {}. {}{proven}", n + 1, escape(&a.action));
+    }
+}
 
 fn severity_style(s: Severity) -> Style {
     match s {
@@ -67,8 +118,13 @@ pub(super) fn render(report: &Report, context: &Context) -> String {
                     escape(&one_line(&e.excerpt, 100))
                 );
             }
-            for a in &f.actions {
-                let _ = writeln!(out, "           → {}", escape(a));
+            match &f.history {
+                Some(h) => history_lines(&mut out, h),
+                None => {
+                    for a in &f.actions {
+                        let _ = writeln!(out, "           → {}", escape(a));
+                    }
+                }
             }
             let _ = writeln!(
                 out,

@@ -1,0 +1,498 @@
+//! The history store through the binary: seen-before counts over runs, a
+//! run killed while it records, concurrent writers on SQLite and on a real
+//! PostgreSQL server, the feedback loop, and the `history` commands.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+use crate::util::{augur_command, augur_in, s};
+
+#[path = "../../host/src/history/test_cluster.rs"]
+mod test_cluster;
+
+const FAILING_LOG: &str = "\
+============================= test session starts ==============================
+collected 12 items
+
+tests/test_api.py ........F...                                           [100%]
+
+=================================== FAILURES ===================================
+_________________________________ test_limit __________________________________
+    def test_limit():
+>       assert client.get('/limit').status_code == 200
+E       assert 429 == 200
+tests/test_api.py:41: AssertionError
+=========================== short test summary info ============================
+FAILED tests/test_api.py::test_limit - assert 429 == 200
+========================= 1 failed, 11 passed in 2.31s =========================
+";
+
+const PASSING_LOG: &str = "\
+============================= test session starts ==============================
+collected 12 items
+
+tests/test_api.py ............                                           [100%]
+
+============================== 12 passed in 2.02s ==============================
+";
+
+/// A job folder `dir/name`: acme/api's job `name`.
+fn job(dir: &Path, name: &str, log: &str, exit_code: i32) -> PathBuf {
+    let folder = dir.join(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("output.log"), log).unwrap();
+    std::fs::write(
+        folder.join("meta.json"),
+        format!(
+            r#"{{"repo": "acme/api", "job": "{name}", "stage": "test", "exit_code": {exit_code}}}"#
+        ),
+    )
+    .unwrap();
+    folder
+}
+
+fn run(dir: &Path, history: &str, now: &str, extra: &[&str]) -> crate::util::Output {
+    let mut args = vec![
+        "run",
+        "--pack",
+        "builtin",
+        "--jobs",
+        "jobs",
+        "--history",
+        history,
+        "--now",
+        now,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let out = augur_in(dir, &args, b"");
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out
+}
+
+/// The failure-class finding of a report.
+fn failure(report: &Value) -> &Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| s(&f["kind"]).starts_with("failure/"))
+        .unwrap_or_else(|| panic!("no failure finding: {report:#}"))
+}
+
+#[test]
+fn three_runs_over_a_failing_job_say_it_was_seen_three_times() {
+    let dir = tempfile::tempdir().unwrap();
+    job(&dir.path().join("jobs"), "unit", FAILING_LOG, 1);
+    run(dir.path(), "h.db", "2026-11-18T09:00:00Z", &[]);
+    run(dir.path(), "h.db", "2026-11-19T09:30:00Z", &[]);
+    let third = run(dir.path(), "h.db", "2026-11-20T10:00:00Z", &[]).json();
+    let history = &failure(&third)["history"];
+    assert_eq!(history["seen"], 3, "{history:#}");
+    assert_eq!(history["first_seen"], "2026-11-18T09:00:00Z");
+    assert_eq!(history["last_seen"], "2026-11-20T10:00:00Z");
+    assert_eq!(history["window_days"], 30);
+    assert_eq!(third["history"]["store"], "h.db");
+    // The past failures like it: the same fingerprint, newest first.
+    let similar: Vec<String> = history["similar"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| s(&x["at"]))
+        .collect();
+    assert_eq!(similar, ["2026-11-19T09:30:00Z", "2026-11-18T09:00:00Z"]);
+
+    // A person reads it in text.
+    let text = augur_in(
+        dir.path(),
+        &[
+            "run",
+            "--pack",
+            "builtin",
+            "--jobs",
+            "jobs",
+            "--history",
+            "h.db",
+            "--now",
+            "2026-11-21T10:00:00Z",
+            "--color",
+            "never",
+        ],
+        b"",
+    );
+    assert!(
+        text.stdout
+            .contains("seen 4× in 30 days, first on 2026-11-18"),
+        "{}",
+        text.stdout
+    );
+    // Without --history nothing is said of it, and nothing recorded.
+    let plain = augur_in(
+        dir.path(),
+        &[
+            "run", "--pack", "builtin", "--jobs", "jobs", "--format", "json",
+        ],
+        b"",
+    );
+    assert!(plain.json()["history"].is_null());
+    assert!(failure(&plain.json())["history"].is_null());
+}
+
+/// Integrity, and every recorded run holding exactly its findings.
+fn check_store(db: &Path) -> u64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let mut statement = conn
+        .prepare(
+            "SELECT r.id, r.findings, (SELECT COUNT(*) FROM augur_findings f WHERE f.run_id = r.id) \
+             FROM augur_runs r",
+        )
+        .unwrap();
+    let runs: Vec<(String, i64, i64)> = statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (id, said, held) in &runs {
+        assert_eq!(said, held, "run {id} is recorded in part");
+    }
+    runs.len() as u64
+}
+
+#[test]
+fn a_run_killed_while_it_records_is_not_recorded_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    job(&dir.path().join("jobs"), "unit", FAILING_LOG, 1);
+    run(dir.path(), "h.db", "2026-11-18T09:00:00Z", &[]);
+
+    let marker = dir.path().join("recording");
+    let mut child = augur_command()
+        .args([
+            "run",
+            "--pack",
+            "builtin",
+            "--jobs",
+            "jobs",
+            "--history",
+            "h.db",
+            "--now",
+            "2026-11-19T09:00:00Z",
+            "--format",
+            "json",
+        ])
+        .current_dir(dir.path())
+        .env("AUGUR_TEST_HISTORY_PAUSE", &marker)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !marker.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "augur never started recording"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "augur ended before recording"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no handler runs
+    child.wait().unwrap();
+
+    assert_eq!(
+        check_store(&dir.path().join("h.db")),
+        1,
+        "the killed run left nothing"
+    );
+    let next = run(dir.path(), "h.db", "2026-11-20T09:00:00Z", &[]).json();
+    assert_eq!(failure(&next)["history"]["seen"], 2);
+    assert_eq!(check_store(&dir.path().join("h.db")), 2);
+}
+
+/// Starts `augur run` recording into `history` at `now`.
+fn spawn_run(dir: &Path, history: &str, now: &str) -> Child {
+    augur_command()
+        .args([
+            "run",
+            "--pack",
+            "builtin",
+            "--jobs",
+            "jobs",
+            "--history",
+            history,
+            "--now",
+            now,
+            "--format",
+            "json",
+        ])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Eight augur processes record into `history` at once; every run and
+/// every finding is there once.
+fn eight_writers(history: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    job(&dir.path().join("jobs"), "unit", FAILING_LOG, 1);
+    job(&dir.path().join("jobs"), "lint", PASSING_LOG, 0);
+    let children: Vec<Child> = (0..8)
+        .map(|i| spawn_run(dir.path(), history, &format!("2026-11-20T10:00:0{i}Z")))
+        .collect();
+    let mut per_run = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        per_run.push(report["findings"].as_array().unwrap().len());
+    }
+    assert!(
+        per_run.iter().all(|n| *n == per_run[0] && *n > 0),
+        "{per_run:?}"
+    );
+    let export = augur_in(
+        dir.path(),
+        &["history", "export", "--history", history],
+        b"",
+    );
+    assert_eq!(export.status, 0, "{}", export.stderr);
+    let runs: Vec<Value> = export
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(runs.len(), 8);
+    for r in &runs {
+        assert_eq!(r["run"]["findings"].as_array().unwrap().len(), per_run[0]);
+    }
+    let mut ids: Vec<String> = runs.iter().map(|r| s(&r["run"]["id"])).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 8, "each run recorded once");
+    // The last of them saw all eight.
+    let last = run(dir.path(), history, "2026-11-20T11:00:00Z", &[]).json();
+    assert_eq!(failure(&last)["history"]["seen"], 9);
+}
+
+#[test]
+fn eight_processes_record_at_once_into_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    eight_writers(db.to_str().unwrap());
+    check_store(&db);
+}
+
+#[test]
+fn eight_processes_record_at_once_into_postgres() {
+    let cluster = test_cluster::PgCluster::start();
+    eight_writers(&cluster.new_database());
+}
+
+#[test]
+fn a_passing_job_marks_its_fix_and_the_next_failure_suggests_it_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs");
+    job(&jobs, "unit", FAILING_LOG, 1);
+    let failed = run(dir.path(), "h.db", "2026-11-18T09:00:00Z", &[]).json();
+    let first_actions = failure(&failed)["history"]["actions"].clone();
+    assert!(
+        first_actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["source"] == "rule"),
+        "{first_actions:#}"
+    );
+    // The same job (acme/api's `unit`) passes: the suggestions of every
+    // finding of its failure are marked fixed.
+    job(&jobs, "unit", PASSING_LOG, 0);
+    let passed = run(dir.path(), "h.db", "2026-11-18T10:00:00Z", &[]).json();
+    let resolved = passed["history"]["resolved"].as_u64().unwrap();
+    assert!(
+        resolved as usize >= first_actions.as_array().unwrap().len(),
+        "{resolved}"
+    );
+    // It fails again, differently: what fixed it last time comes first.
+    job(&jobs, "unit", &FAILING_LOG.replace("429", "503"), 1);
+    let again = run(dir.path(), "h.db", "2026-11-19T09:00:00Z", &[]).json();
+    let actions = &failure(&again)["history"]["actions"];
+    assert_eq!(actions[0]["source"], "history", "{actions:#}");
+    assert_eq!(actions[0]["effectiveness"], 100);
+    assert_eq!(actions[0]["action"], first_actions[0]["action"]);
+    let text = augur_in(
+        dir.path(),
+        &[
+            "run",
+            "--pack",
+            "builtin",
+            "--jobs",
+            "jobs",
+            "--history",
+            "h.db",
+            "--now",
+            "2026-11-19T09:30:00Z",
+            "--color",
+            "never",
+        ],
+        b"",
+    );
+    assert!(
+        text.stdout.contains("(fixed 1 of 2 times, 50%)"),
+        "{}",
+        text.stdout
+    );
+
+    // By hand: the first action of the latest failure did not fix it.
+    let fingerprint = s(&failure(&again)["fingerprint"]);
+    let said = augur_in(
+        dir.path(),
+        &[
+            "feedback",
+            &fingerprint,
+            "--action",
+            "1",
+            "--outcome",
+            "not-fixed",
+            "--history",
+            "h.db",
+        ],
+        b"",
+    );
+    assert_eq!(said.status, 0, "{}", said.stderr);
+    assert!(said.stdout.starts_with("recorded: `"), "{}", said.stdout);
+    let wrong = augur_in(
+        dir.path(),
+        &[
+            "feedback",
+            &fingerprint,
+            "--action",
+            "9",
+            "--outcome",
+            "fixed",
+            "--history",
+            "h.db",
+        ],
+        b"",
+    );
+    assert_eq!(wrong.status, 2);
+    assert!(wrong.stderr.contains("--action 9"), "{}", wrong.stderr);
+}
+
+#[test]
+fn history_commands_prune_export_import_and_the_manifests_store() {
+    let dir = tempfile::tempdir().unwrap();
+    job(&dir.path().join("jobs"), "unit", FAILING_LOG, 1);
+    // `[history] path` in the repository's augur.toml: no --history needed.
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join("augur.toml"),
+        "extends = \"builtin\"\n\n[history]\npath = \".augur/history.db\"\nwindow_days = 7\n",
+    )
+    .unwrap();
+    for now in [
+        "2026-08-01T00:00:00Z",
+        "2026-11-19T00:00:00Z",
+        "2026-11-20T00:00:00Z",
+    ] {
+        let out = augur_in(
+            dir.path(),
+            &["run", "--jobs", "jobs", "--now", now, "--format", "json"],
+            b"",
+        );
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        assert_eq!(out.json()["history"]["window_days"], 7);
+    }
+    assert!(dir.path().join(".augur/history.db").is_file());
+    let stats = augur_in(dir.path(), &["history", "stats"], b"");
+    assert!(stats.stdout.contains(": 3 runs, "), "{}", stats.stdout);
+
+    let export = augur_in(
+        dir.path(),
+        &["history", "export", "--output", "all.jsonl"],
+        b"",
+    );
+    assert_eq!(export.status, 0, "{}", export.stderr);
+    let pruned = augur_in(
+        dir.path(),
+        &[
+            "history",
+            "prune",
+            "--older-than",
+            "90d",
+            "--now",
+            "2026-11-21T00:00:00Z",
+        ],
+        b"",
+    );
+    assert_eq!(pruned.status, 0, "{}", pruned.stderr);
+    assert!(
+        pruned.stdout.starts_with("removed 1 run and "),
+        "{}",
+        pruned.stdout
+    );
+    let imported = augur_in(
+        dir.path(),
+        &["history", "import", "all.jsonl", "--history", "copy.db"],
+        b"",
+    );
+    assert_eq!(imported.status, 0, "{}", imported.stderr);
+    assert!(
+        imported.stdout.starts_with("imported 3 runs into copy.db"),
+        "{}",
+        imported.stdout
+    );
+
+    // --no-history records nothing.
+    let out = augur_in(
+        dir.path(),
+        &["run", "--jobs", "jobs", "--no-history", "--format", "json"],
+        b"",
+    );
+    assert!(out.json()["history"].is_null());
+    let stats = augur_in(dir.path(), &["history", "stats"], b"");
+    assert!(stats.stdout.contains(": 2 runs, "), "{}", stats.stdout);
+
+    // A store that cannot be used is said before any rule runs, without the
+    // password of its URL.
+    let bad = augur_in(
+        dir.path(),
+        &[
+            "run",
+            "--jobs",
+            "jobs",
+            "--history",
+            "postgres://ci:s3cret@127.0.0.1:1/augur?connect_timeout=2",
+        ],
+        b"",
+    );
+    assert_eq!(bad.status, 2);
+    assert!(
+        bad.stderr
+            .contains("history postgres://ci@127.0.0.1:1/augur"),
+        "{}",
+        bad.stderr
+    );
+    assert!(!bad.stderr.contains("s3cret"), "{}", bad.stderr);
+    assert!(bad.stdout.is_empty());
+    let nothing = augur_in(dir.path(), &["history", "stats", "--pack", "builtin"], b"");
+    assert_eq!(nothing.status, 2);
+    assert!(
+        nothing.stderr.contains("no history store"),
+        "{}",
+        nothing.stderr
+    );
+}
