@@ -80,6 +80,15 @@ pub fn check_kind(kind: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `kind` is among `declared`: named, or of a family declared with
+/// `family/*`.
+pub fn declares(declared: &std::collections::HashSet<&str>, kind: &str) -> bool {
+    declared.contains(kind)
+        || kind.rsplit_once('/').is_some_and(|(family, _)| {
+            declared.contains(format!("{family}/*").as_str()) && check_kind(kind).is_ok()
+        })
+}
+
 /// Checks everything a rule's `info()` returned but its id (which the
 /// manifest may replace): version, description, kinds and config schema.
 pub fn check_info(info: &crate::contract::RuleInfo) -> Result<(), String> {
@@ -111,7 +120,12 @@ pub fn check_info(info: &crate::contract::RuleInfo) -> Result<(), String> {
         ));
     }
     for kind in &info.kinds {
-        check_kind(kind)?;
+        // `family/*` declares every kind of the family: for a rule whose
+        // kinds come from its config (systemic-patterns' catalogue).
+        match kind.strip_suffix("/*") {
+            Some(family) => check_kind(&format!("{family}/any"))?,
+            None => check_kind(kind)?,
+        }
     }
     if info.config_schema.len() > MAX_SCHEMA_BYTES {
         return Err(format!(

@@ -1133,7 +1133,7 @@ fn validate(
     cuts: &mut usize,
 ) -> Result<FindingOut, String> {
     let max = rule.limits.max_string_bytes;
-    if !declared.contains(f.kind.as_str()) {
+    if !crate::identity::declares(declared, &f.kind) {
         let mut kind = f.kind.clone();
         cut(&mut kind, 200, &mut 0);
         return Err(format!(

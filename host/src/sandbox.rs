@@ -46,6 +46,7 @@ use wasmtime_wasi::{
 use crate::{
     cache::{CompileCache, Provenance},
     contract::{self, classifier, correlator, deriver, log_scanner, rule},
+    history::HistoryView,
     limits::{CallBounds, Limits},
     log::{LogSink, RuleLog},
     preinit,
@@ -74,6 +75,9 @@ pub struct Sandbox {
     interrupted: Arc<AtomicBool>,
     /// Where compiled components are kept between runs.
     cache: CompileCache,
+    /// Past findings the run's rules may query (`history` interface), when
+    /// the run records a history.
+    history: Mutex<Option<Arc<HistoryView>>>,
     _ticker: EpochTicker,
 }
 
@@ -90,6 +94,11 @@ impl Sandbox {
     /// A sandbox whose rules see the clock frozen at the moment it was made.
     pub fn new() -> Result<Sandbox> {
         Sandbox::at(std::time::SystemTime::now())
+    }
+
+    /// Gives the run's rules the past findings of `view` to query.
+    pub fn set_history(&self, view: HistoryView) {
+        *self.history.lock().unwrap() = Some(Arc::new(view));
     }
 
     /// The clock the rules read: the run's time, since the epoch.
@@ -112,6 +121,7 @@ impl Sandbox {
             run_time,
             interrupted: Arc::new(AtomicBool::new(false)),
             cache: CompileCache::off(),
+            history: Mutex::new(None),
             _ticker: ticker,
         };
         // Make the default engine now, so that a broken setup fails early.
@@ -188,6 +198,12 @@ impl Sandbox {
         )
         .map_err(anyhow::Error::from)
         .context("linking the augur host interface")?;
+        contract::augur::rules::history::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(anyhow::Error::from)
+        .context("linking the augur history interface")?;
         self.tick_list.lock().unwrap().push(engine.clone());
         Ok((engine, linker))
     }
@@ -472,6 +488,7 @@ impl Sandbox {
         }
         let started = Instant::now();
         let mut store = self.new_store(&component.engine, limits, bounds, self.run_time)?;
+        store.data_mut().history = self.history.lock().unwrap().clone();
         let instance = component.pre.instantiate(&mut store);
         let instance = match instance {
             Ok(i) => i,
@@ -529,6 +546,8 @@ impl Sandbox {
             log,
             host_call_fuel: limits.host_call_fuel,
             log_bytes_charged: 0,
+            returned_fuel: 0,
+            history: None,
             deadline: started + Duration::from_millis(bounds.wall_time_ms),
             interrupted: self.interrupted.clone(),
         };
@@ -591,7 +610,8 @@ fn charge_host_call(
     let written = state.log.bytes_received();
     let charge = state
         .host_call_fuel
-        .saturating_add(written.saturating_sub(state.log_bytes_charged));
+        .saturating_add(written.saturating_sub(state.log_bytes_charged))
+        .saturating_add(std::mem::take(&mut state.returned_fuel));
     state.log_bytes_charged = written;
     let fuel = ctx.get_fuel()?;
     match fuel.checked_sub(charge) {
@@ -791,6 +811,12 @@ pub struct CallState {
     host_call_fuel: u64,
     /// Log bytes already paid for in fuel.
     log_bytes_charged: u64,
+    /// Fuel owed for what host calls returned (history rows), charged as
+    /// the call returns.
+    returned_fuel: u64,
+    /// Past findings the call may query; `None` for a run without history
+    /// and for `setup`.
+    history: Option<Arc<HistoryView>>,
     deadline: Instant,
     interrupted: Arc<AtomicBool>,
 }
@@ -812,6 +838,60 @@ impl WasiView for CallState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
+    }
+}
+
+impl contract::augur::rules::history::Host for CallState {
+    fn query(
+        &mut self,
+        query: contract::augur::rules::history::HistoryQuery,
+    ) -> contract::augur::rules::history::HistoryRows {
+        use contract::augur::rules::history::{HistoryRows, PastFinding};
+        let Some(view) = &self.history else {
+            return HistoryRows {
+                available: false,
+                rows: Vec::new(),
+                truncated: false,
+            };
+        };
+        let (rows, truncated) = view.query(&crate::history::Query {
+            kind_prefix: &query.kind_prefix,
+            repo: query.repo.as_deref(),
+            window_days: query.window_days,
+            limit: query.limit,
+        });
+        self.returned_fuel = self
+            .returned_fuel
+            .saturating_add(rows.iter().map(|r| r.bytes() as u64).sum());
+        HistoryRows {
+            available: true,
+            rows: rows
+                .into_iter()
+                .map(|r| PastFinding {
+                    at: r.at_text(),
+                    rule: r.rule.clone(),
+                    kind: r.kind.clone(),
+                    severity: wit_severity(r.severity),
+                    fingerprint: r.fingerprint.clone(),
+                    input: r.input.clone(),
+                    repo: r.repo.clone(),
+                    title: r.title.clone(),
+                    causal: r.causal.clone(),
+                })
+                .collect(),
+            truncated,
+        }
+    }
+}
+
+fn wit_severity(s: crate::report::Severity) -> contract::WitSeverity {
+    use crate::report::Severity as S;
+    match s {
+        S::Info => contract::WitSeverity::Info,
+        S::Low => contract::WitSeverity::Low,
+        S::Medium => contract::WitSeverity::Medium,
+        S::High => contract::WitSeverity::High,
+        S::Critical => contract::WitSeverity::Critical,
     }
 }
 

@@ -24,6 +24,7 @@ const SDK_FILES: &[(&str, &str)] = &[
         include_str!("../../sdk/src/export.rs.in"),
     ),
     ("src/finding.rs", include_str!("../../sdk/src/finding.rs")),
+    ("src/history.rs", include_str!("../../sdk/src/history.rs")),
     ("src/input.rs", include_str!("../../sdk/src/input.rs")),
     ("src/log.rs", include_str!("../../sdk/src/log.rs")),
     ("src/patterns.rs", include_str!("../../sdk/src/patterns.rs")),

@@ -41,6 +41,7 @@
 
 pub mod ci;
 mod finding;
+pub mod history;
 mod input;
 mod log;
 #[cfg(feature = "patterns")]

@@ -161,6 +161,24 @@ fn open_store(store: &StoreArgs) -> Result<History, String> {
     History::open(&spec.spec, spec.settings).map_err(|e| escape(&e.to_string()).into_owned())
 }
 
+/// Reads the past findings the run's rules may query (a bounded window,
+/// before any rule runs: a query never waits on the store).
+pub(crate) fn give_rules_history(history: &mut History, sandbox: &Sandbox) -> Result<(), String> {
+    let at = i64::try_from(sandbox.run_time().as_secs()).unwrap_or(i64::MAX);
+    let view = history
+        .view(at)
+        .map_err(|e| escape(&e.to_string()).into_owned())?;
+    if view.was_cut() {
+        eprintln!(
+            "augur: warning: rules read the newest {} findings of the history's last {} days;              raise `[history] rule_rows` to read more",
+            view.len(),
+            history.settings().rule_window_days
+        );
+    }
+    sandbox.set_history(view);
+    Ok(())
+}
+
 /// Records `report` (a whole run) in `history` and adds what history knows
 /// to each finding. On failure the report is left as it was.
 pub(crate) fn record(

@@ -320,6 +320,9 @@ pub(crate) fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Str
         refuse_output_over_input(file, &inputs)?;
     }
     let mut history = open_for_run(&args.history, &args.inputs.pack)?;
+    if let Some(h) = history.as_mut() {
+        give_rules_history(h, sandbox)?;
+    }
 
     let mut report = run_loaded(sandbox, &pack, &inputs, &args.inputs, !args.no_timings);
     if let (Some(entries), Some(file)) = (baseline, &args.baseline) {

@@ -21,6 +21,7 @@ pub(crate) mod test_cluster;
 #[cfg(test)]
 mod tests;
 mod transfer;
+mod view;
 
 use std::{collections::HashMap, path::Path, time::Duration};
 
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use db::{Db, Val, transaction};
 
 pub use record::{ActionRecord, FindingRecord, InputRecord, RunRecord, mask, run_record};
+pub use view::{HistoryView, PastRow, Query};
 
 /// How long a finding is looked for in the past ("seen 3× in 30 days").
 pub const DEFAULT_WINDOW_DAYS: u32 = 30;
@@ -37,6 +39,13 @@ pub const DEFAULT_WINDOW_DAYS: u32 = 30;
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long connecting to a PostgreSQL history may take.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How far back the findings rules may read go (`[history] rule_window_days`).
+pub const DEFAULT_RULE_WINDOW_DAYS: u32 = 90;
+/// The most past findings read for rules (`[history] rule_rows`): the
+/// newest are kept.
+pub const DEFAULT_RULE_ROWS: u32 = 200_000;
+/// The most rows one query of a rule returns (`[history] rule_query_rows`).
+pub const DEFAULT_RULE_QUERY_ROWS: u32 = 100_000;
 /// Past failures listed per failed job.
 pub const MAX_SIMILAR: usize = 3;
 /// Actions suggested per finding: history's proven ones first, then the
@@ -54,6 +63,9 @@ pub struct HistoryConfig {
     pub window_days: Option<u32>,
     pub busy_timeout_ms: Option<u64>,
     pub connect_timeout_ms: Option<u64>,
+    pub rule_window_days: Option<u32>,
+    pub rule_rows: Option<u32>,
+    pub rule_query_rows: Option<u32>,
 }
 
 /// How a history is used, defaults filled in.
@@ -62,6 +74,9 @@ pub struct Settings {
     pub window_days: u32,
     pub busy_timeout: Duration,
     pub connect_timeout: Duration,
+    pub rule_window_days: u32,
+    pub rule_rows: u32,
+    pub rule_query_rows: u32,
 }
 
 impl Default for Settings {
@@ -70,6 +85,9 @@ impl Default for Settings {
             window_days: DEFAULT_WINDOW_DAYS,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            rule_window_days: DEFAULT_RULE_WINDOW_DAYS,
+            rule_rows: DEFAULT_RULE_ROWS,
+            rule_query_rows: DEFAULT_RULE_QUERY_ROWS,
         }
     }
 }
@@ -85,6 +103,9 @@ impl HistoryConfig {
             connect_timeout: self
                 .connect_timeout_ms
                 .map_or(d.connect_timeout, Duration::from_millis),
+            rule_window_days: self.rule_window_days.unwrap_or(d.rule_window_days),
+            rule_rows: self.rule_rows.unwrap_or(d.rule_rows),
+            rule_query_rows: self.rule_query_rows.unwrap_or(d.rule_query_rows),
         }
     }
 }

@@ -125,7 +125,8 @@ fn descriptors<'a>(
     // Which rule declares each kind: the first in pack order.
     let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
     for rule in &context.rules {
-        for kind in &rule.kinds {
+        // A family (`systemic/*`) is no kind: its kinds come from findings.
+        for kind in rule.kinds.iter().filter(|k| !k.ends_with("/*")) {
             owner.entry(kind.as_str()).or_insert(rule.id.as_str());
         }
     }
