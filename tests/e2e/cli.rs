@@ -45,6 +45,10 @@ fn rules_lists_the_builtin_pack() {
             ),
             ("staleness".to_string(), serde_json::json!(["snapshots"])),
             (
+                "systemic-patterns".to_string(),
+                serde_json::json!(["findings"])
+            ),
+            (
                 "theme-aggregation".to_string(),
                 serde_json::json!(["snapshots"])
             ),

@@ -464,6 +464,11 @@ fn patterns_of(
             }
         }
     }
+    // A job counts once per run, whatever number of indicators it has.
+    for g in groups.values_mut() {
+        let mut jobs = std::collections::BTreeSet::new();
+        g.retain(|o| jobs.insert((o.at, o.input)));
+    }
     groups
         .into_iter()
         .filter(|(_, g)| g.len() >= p.threshold as usize)
@@ -732,7 +737,11 @@ mod tests {
         // Without history, this run alone counts.
         history::set_native(None);
         let three: Vec<_> = (0..3)
-            .map(|_| reported("failure/flaky_test", "acme/api", "t0"))
+            .map(|i| {
+                let mut r = reported("failure/flaky_test", "acme/api", "t0");
+                r.input = format!("jobs/shard-{i}.log");
+                r
+            })
             .collect();
         let found = SystemicPatterns::correlate(&three, &Config::default()).unwrap();
         assert_eq!(found[0].kind, "systemic/recurring_failure");
@@ -741,6 +750,22 @@ mod tests {
             "{}",
             found[0].message
         );
+    }
+
+    #[test]
+    fn a_job_counts_once_per_run_whatever_number_of_indicators_it_has() {
+        history::set_native(None);
+        let now = [
+            reported("failure/oom", "acme/api", "a"),
+            reported("error_category/memory_error", "acme/api", "m"),
+        ];
+        with_history(vec![
+            past("failure/oom", "acme/api", "x", 1),
+            past("error_category/memory_error", "acme/api", "y", 1),
+        ]);
+        let found = SystemicPatterns::correlate(&now, &Config::default()).unwrap();
+        assert!(found.is_empty(), "two jobs, not four: {:?}", kinds(&found));
+        history::set_native(None);
     }
 
     #[test]
