@@ -632,3 +632,80 @@ fn thirty_days_of_runs_give_the_systemic_patterns_their_thresholds_call_for() {
         "{summary:#}"
     );
 }
+
+#[test]
+fn unknown_failures_are_grouped_by_the_template_of_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = std::fs::read_to_string(
+        crate::util::root().join("tests/fixtures/failure-class-logs/jobs/odd-failure.log"),
+    )
+    .unwrap();
+    // The same unclassified failure, its numbers and ids changing.
+    for (day, (revision, size)) in [("7f3e91a", "41"), ("0c1d2e3", "44"), ("99aa88b", "40")]
+        .iter()
+        .enumerate()
+    {
+        let log = odd
+            .replace("7f3e91a", revision)
+            .replace("41 MB", &format!("{size} MB"));
+        job(&dir.path().join("jobs"), "deploy", &log, 1);
+        run(
+            dir.path(),
+            "h.db",
+            &format!("2026-11-1{day}T10:00:00Z"),
+            &[],
+        );
+    }
+    let out = augur_in(
+        dir.path(),
+        &[
+            "history",
+            "unknowns",
+            "--history",
+            "h.db",
+            "--now",
+            "2026-11-20T00:00:00Z",
+            "--format",
+            "json",
+        ],
+        b"",
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let found: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(found["findings"], 3);
+    assert_eq!(found["groups"], 1, "{found:#}");
+    let cluster = &found["clusters"][0];
+    assert_eq!(cluster["count"], 3);
+    assert_eq!(cluster["repos"], serde_json::json!(["acme/api"]));
+    assert_eq!(
+        cluster["template"],
+        "deploy: remote said: refusing rollout, revision <*> is older than live revision"
+    );
+    let pattern = regex::Regex::new(&s(&cluster["proposed_pattern"])).unwrap();
+    for example in cluster["examples"].as_array().unwrap() {
+        assert!(pattern.is_match(&s(&example["line"])), "{cluster:#}");
+    }
+    let text = augur_in(
+        dir.path(),
+        &[
+            "history",
+            "unknowns",
+            "--history",
+            "h.db",
+            "--now",
+            "2026-11-20T00:00:00Z",
+        ],
+        b"",
+    );
+    assert!(
+        text.stdout
+            .starts_with("3 `failure/unknown` findings in the last 30 days, in 1 group\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("pattern to start a rule from: (?i)"),
+        "{}",
+        text.stdout
+    );
+}

@@ -66,6 +66,27 @@ pub(crate) enum HistoryCommand {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Group the failures no rule classified (`failure/unknown`) by the
+    /// template of their causal line, the largest groups first, each with a
+    /// pattern to start a rule from.
+    Unknowns {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Findings whose kind starts with this.
+        #[arg(long, value_name = "PREFIX", default_value = "failure/unknown")]
+        kind: String,
+        /// How far back to look, in days.
+        #[arg(long, value_name = "DAYS", default_value_t = 30)]
+        days: u32,
+        /// Groups shown.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        top: usize,
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+        /// The time to count back from, RFC 3339. Default: now.
+        #[arg(long, value_name = "TIME", value_parser = parse_now)]
+        now: Option<std::time::SystemTime>,
+    },
     /// How many runs and findings the store holds, and its schema version.
     Stats {
         #[command(flatten)]
@@ -259,6 +280,38 @@ pub(crate) fn history_command(command: HistoryCommand) -> Result<ExitCode, Strin
                 done.skipped
             );
         }
+        HistoryCommand::Unknowns {
+            store,
+            kind,
+            days,
+            top,
+            format,
+            now,
+        } => {
+            let now = epoch_seconds(now.unwrap_or_else(std::time::SystemTime::now));
+            let mut h = open_store(&store)?;
+            let lines = h
+                .unknown_lines(&kind, now, days)
+                .map_err(|e| escape(&e.to_string()).into_owned())?;
+            let mut clusters = history::unknowns::mine(&lines);
+            let groups = clusters.len();
+            clusters.truncate(top);
+            let text = match format {
+                ListFormat::Json => format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&json!({
+                        "kind": kind,
+                        "days": days,
+                        "findings": lines.len(),
+                        "groups": groups,
+                        "clusters": clusters,
+                    }))
+                    .expect("serializes")
+                ),
+                ListFormat::Text => unknowns_text(&kind, days, lines.len(), groups, &clusters),
+            };
+            print!("{text}");
+        }
         HistoryCommand::Stats { store } => {
             let mut h = open_store(&store)?;
             let (runs, findings) = h.counts().map_err(|e| e.to_string())?;
@@ -272,6 +325,63 @@ pub(crate) fn history_command(command: HistoryCommand) -> Result<ExitCode, Strin
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn epoch_seconds(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn unknowns_text(
+    kind: &str,
+    days: u32,
+    findings: usize,
+    groups: usize,
+    clusters: &[history::unknowns::Cluster],
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!(
+        "{findings} `{}` finding{} in the last {days} days, in {groups} group{}{}\n",
+        escape(kind),
+        plural(findings),
+        plural(groups),
+        if clusters.len() < groups {
+            format!(" (the largest {} shown)", clusters.len())
+        } else {
+            String::new()
+        }
+    );
+    for c in clusters {
+        let _ = writeln!(
+            out,
+            "\n{}× {}\n   {} to {}{}",
+            c.count,
+            escape(&c.template),
+            &c.first_seen[..10.min(c.first_seen.len())],
+            &c.last_seen[..10.min(c.last_seen.len())],
+            if c.repos.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " · {}",
+                    c.repos
+                        .iter()
+                        .map(|r| escape(r).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
+        for e in &c.examples {
+            let _ = writeln!(out, "   e.g. {}: {}", escape(&e.input), escape(&e.line));
+        }
+        let _ = writeln!(
+            out,
+            "   pattern to start a rule from: {}",
+            escape(&c.proposed_pattern)
+        );
+    }
+    out
 }
 
 pub(crate) fn feedback(args: FeedbackArgs) -> Result<ExitCode, String> {

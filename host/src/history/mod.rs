@@ -21,6 +21,7 @@ pub(crate) mod test_cluster;
 #[cfg(test)]
 mod tests;
 mod transfer;
+pub mod unknowns;
 mod view;
 
 use std::{collections::HashMap, path::Path, time::Duration};
