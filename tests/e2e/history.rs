@@ -56,8 +56,10 @@ fn job(dir: &Path, name: &str, log: &str, exit_code: i32) -> PathBuf {
     folder
 }
 
-fn run(dir: &Path, history: &str, now: &str, extra: &[&str]) -> crate::util::Output {
-    let mut args = vec![
+/// `augur run` of the built-in pack over `jobs/`, recording in `history`
+/// at `now`.
+fn run_args<'a>(history: &'a str, now: &'a str) -> Vec<&'a str> {
+    vec![
         "run",
         "--pack",
         "builtin",
@@ -67,13 +69,36 @@ fn run(dir: &Path, history: &str, now: &str, extra: &[&str]) -> crate::util::Out
         history,
         "--now",
         now,
-        "--format",
-        "json",
-    ];
+    ]
+}
+
+/// That run's JSON report (it must succeed).
+fn run(dir: &Path, history: &str, now: &str, extra: &[&str]) -> crate::util::Output {
+    let mut args = run_args(history, now);
+    args.extend_from_slice(&["--format", "json"]);
     args.extend_from_slice(extra);
     let out = augur_in(dir, &args, b"");
     assert_eq!(out.status, 0, "{}", out.stderr);
     out
+}
+
+/// That run's text report.
+fn run_text(dir: &Path, history: &str, now: &str) -> crate::util::Output {
+    let mut args = run_args(history, now);
+    args.extend_from_slice(&["--color", "never"]);
+    augur_in(dir, &args, b"")
+}
+
+/// That run, started, its JSON report piped.
+fn run_command(dir: &Path, history: &str, now: &str) -> std::process::Command {
+    let mut command = augur_command();
+    command
+        .args(run_args(history, now))
+        .args(["--format", "json"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
 }
 
 /// The failure-class finding of a report.
@@ -109,23 +134,7 @@ fn three_runs_over_a_failing_job_say_it_was_seen_three_times() {
     assert_eq!(similar, ["2026-11-19T09:30:00Z", "2026-11-18T09:00:00Z"]);
 
     // A person reads it in text.
-    let text = augur_in(
-        dir.path(),
-        &[
-            "run",
-            "--pack",
-            "builtin",
-            "--jobs",
-            "jobs",
-            "--history",
-            "h.db",
-            "--now",
-            "2026-11-21T10:00:00Z",
-            "--color",
-            "never",
-        ],
-        b"",
-    );
+    let text = run_text(dir.path(), "h.db", "2026-11-21T10:00:00Z");
     assert!(
         text.stdout
             .contains("seen 4× in 30 days, first on 2026-11-18"),
@@ -175,21 +184,7 @@ fn a_run_killed_while_it_records_is_not_recorded_at_all() {
     run(dir.path(), "h.db", "2026-11-18T09:00:00Z", &[]);
 
     let marker = dir.path().join("recording");
-    let mut child = augur_command()
-        .args([
-            "run",
-            "--pack",
-            "builtin",
-            "--jobs",
-            "jobs",
-            "--history",
-            "h.db",
-            "--now",
-            "2026-11-19T09:00:00Z",
-            "--format",
-            "json",
-        ])
-        .current_dir(dir.path())
+    let mut child = run_command(dir.path(), "h.db", "2026-11-19T09:00:00Z")
         .env("AUGUR_TEST_HISTORY_PAUSE", &marker)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -222,25 +217,7 @@ fn a_run_killed_while_it_records_is_not_recorded_at_all() {
 
 /// Starts `augur run` recording into `history` at `now`.
 fn spawn_run(dir: &Path, history: &str, now: &str) -> Child {
-    augur_command()
-        .args([
-            "run",
-            "--pack",
-            "builtin",
-            "--jobs",
-            "jobs",
-            "--history",
-            history,
-            "--now",
-            now,
-            "--format",
-            "json",
-        ])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    run_command(dir, history, now).spawn().unwrap()
 }
 
 /// Eight augur processes record into `history` at once; every run and
@@ -337,23 +314,7 @@ fn a_passing_job_marks_its_fix_and_the_next_failure_suggests_it_first() {
     assert_eq!(actions[0]["source"], "history", "{actions:#}");
     assert_eq!(actions[0]["effectiveness"], 100);
     assert_eq!(actions[0]["action"], first_actions[0]["action"]);
-    let text = augur_in(
-        dir.path(),
-        &[
-            "run",
-            "--pack",
-            "builtin",
-            "--jobs",
-            "jobs",
-            "--history",
-            "h.db",
-            "--now",
-            "2026-11-19T09:30:00Z",
-            "--color",
-            "never",
-        ],
-        b"",
-    );
+    let text = run_text(dir.path(), "h.db", "2026-11-19T09:30:00Z");
     assert!(
         text.stdout.contains("(fixed 1 of 2 times, 50%)"),
         "{}",
