@@ -14,7 +14,7 @@
 //! ```
 //!
 //! `--postgres URL` measures an empty PostgreSQL database instead of a
-//! SQLite file.
+//! SQLite file in a temporary directory; `--sqlite PATH` keeps the file.
 
 use std::time::{Duration, Instant};
 
@@ -97,6 +97,8 @@ fn main() {
                     .expect("--findings N")
             }
             "--postgres" => postgres = Some(args.next().expect("--postgres URL")),
+            // A SQLite file to keep, to look into afterwards (it must not exist).
+            "--sqlite" => postgres = Some(args.next().expect("--sqlite PATH")),
             other => panic!("unknown argument {other}"),
         }
     }

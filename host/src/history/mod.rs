@@ -588,7 +588,7 @@ fn recall(
             Vec::new()
         };
         if !actions_cache.contains_key(f.kind.as_str()) {
-            let stats = effectiveness(db, &f.kind, &run.id)?;
+            let stats = effectiveness(db, &f.kind)?;
             actions_cache.insert(&f.kind, stats);
         }
         let actions = suggest(&actions_cache[f.kind.as_str()], &f.actions);
@@ -604,17 +604,14 @@ fn recall(
     Ok(out)
 }
 
-/// Each action suggested for `kind` before (not in run `except`): how often,
-/// and how often it was marked fixed.
-fn effectiveness(
-    db: &mut dyn Db,
-    kind: &str,
-    except: &str,
-) -> Result<Vec<(String, u64, u64)>, HistoryError> {
+/// Each action suggested for `kind` before: how often, and how often it was
+/// marked fixed. (The run being recorded has no suggestions yet: they are
+/// what this decides.)
+fn effectiveness(db: &mut dyn Db, kind: &str) -> Result<Vec<(String, u64, u64)>, HistoryError> {
     let rows = db.query(
         "SELECT action, COUNT(*), SUM(CASE WHEN outcome = 'fixed' THEN 1 ELSE 0 END) \
-         FROM augur_suggestions WHERE kind = ? AND run_id <> ? GROUP BY action",
-        &[kind.into(), except.into()],
+         FROM augur_suggestions WHERE kind = ? GROUP BY action",
+        &[kind.into()],
     )?;
     Ok(rows
         .iter()
@@ -666,7 +663,7 @@ fn suggest(stats: &[(String, u64, u64)], own: &[ActionRecord]) -> Vec<SuggestedA
     out
 }
 
-/// Past failures like `f`: the same fingerprint, then the same kind and
+/// Past failures like `f`: the same fingerprint (and rule), then the same kind and
 /// causal line in the same repository, then elsewhere.
 fn similar(
     db: &mut dyn Db,
@@ -678,11 +675,12 @@ fn similar(
     let limit = MAX_SIMILAR as i64;
     let same = db.query(
         &format!(
-            "SELECT {COLUMNS} FROM augur_findings WHERE fingerprint = ? AND kind = ? \
+            "SELECT {COLUMNS} FROM augur_findings WHERE fingerprint = ? AND rule = ? AND kind = ? \
              AND run_id <> ? AND at <= ? ORDER BY at DESC, run_id DESC, idx LIMIT ?"
         ),
         &[
             (&f.fingerprint).into(),
+            (&f.rule).into(),
             (&f.kind).into(),
             (&run.id).into(),
             run.at.into(),

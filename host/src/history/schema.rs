@@ -70,6 +70,7 @@ CREATE TABLE augur_findings (
 );
 CREATE INDEX augur_findings_seen ON augur_findings (fingerprint, rule, kind, at);
 CREATE INDEX augur_findings_causal ON augur_findings (kind, causal, at);
+CREATE INDEX augur_findings_causal_repo ON augur_findings (kind, causal, repo, at);
 CREATE INDEX augur_findings_at ON augur_findings (at);
 
 CREATE TABLE augur_suggestions (
@@ -84,7 +85,7 @@ CREATE TABLE augur_suggestions (
     PRIMARY KEY (run_id, finding, idx),
     FOREIGN KEY (run_id, finding) REFERENCES augur_findings (run_id, idx) ON DELETE CASCADE
 );
-CREATE INDEX augur_suggestions_kind ON augur_suggestions (kind, action);
+CREATE INDEX augur_suggestions_kind ON augur_suggestions (kind, action, outcome);
 ",
 }];
 

@@ -82,7 +82,7 @@ impl History {
             }
             runs.push(parsed.run);
         }
-        transaction(self.db.as_mut(), |db| {
+        let done = transaction(self.db.as_mut(), |db| {
             let mut done = Imported::default();
             for run in &runs {
                 let known =
@@ -96,7 +96,13 @@ impl History {
                 done.runs += 1;
             }
             Ok(done)
-        })
+        })?;
+        // Statistics for the query planner, after what may be most of the
+        // store's rows (on PostgreSQL, autovacuum would get there later).
+        if done.runs > 0 {
+            self.db.batch("ANALYZE")?;
+        }
+        Ok(done)
     }
 }
 

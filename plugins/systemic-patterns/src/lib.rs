@@ -372,22 +372,27 @@ fn validate(config: &Config) -> Result<(), RuleError> {
 impl Correlator for SystemicPatterns {
     fn correlate(findings: &[ReportedFinding], config: &Config) -> Result<Vec<Finding>, RuleError> {
         validate(config)?;
-        // Past findings, read once per indicator kind.
-        let mut past: BTreeMap<String, Vec<PastFinding>> = BTreeMap::new();
+        // Past findings, read once per indicator kind and scope: only the
+        // groups this run shows can be reported, so a pattern counted per
+        // repository reads only the repositories of this run's findings.
+        let mut past = Past::new();
         let mut with_history = false;
         for p in &config.patterns {
-            for i in &p.indicators {
-                if past.contains_key(&i.kind) {
-                    continue;
+            for scope in scopes(p, findings) {
+                for i in &p.indicators {
+                    let key = (i.kind.clone(), scope.clone());
+                    if past.contains_key(&key) {
+                        continue;
+                    }
+                    let answer = history::query(&HistoryQuery {
+                        kind_prefix: i.kind.clone(),
+                        repo: scope.clone(),
+                        window_days: config.window_days,
+                        limit: MAX_ROWS,
+                    });
+                    with_history |= answer.available;
+                    past.insert(key, answer.rows);
                 }
-                let answer = history::query(&HistoryQuery {
-                    kind_prefix: i.kind.clone(),
-                    repo: None,
-                    window_days: config.window_days,
-                    limit: MAX_ROWS,
-                });
-                with_history |= answer.available;
-                past.insert(i.kind.clone(), answer.rows);
             }
         }
         let mut out = Vec::new();
@@ -399,6 +404,29 @@ impl Correlator for SystemicPatterns {
         }
         Ok(out)
     }
+}
+
+/// Past findings by indicator kind and repository (`None`: every one).
+type Past = BTreeMap<(String, Option<String>), Vec<PastFinding>>;
+
+/// The repositories whose past a pattern needs: those of this run's
+/// findings that indicate it (all of them, `None`, when it is not counted
+/// per repository, or a finding has no repository).
+fn scopes(p: &Pattern, findings: &[ReportedFinding]) -> std::collections::BTreeSet<Option<String>> {
+    findings
+        .iter()
+        .filter(|r| {
+            let f = &r.finding;
+            let line = f.evidence.first().map(|e| e.excerpt.as_str());
+            p.indicators
+                .iter()
+                .any(|i| i.matches(&f.kind, &f.title, line))
+        })
+        .map(|r| match p.group_by {
+            GroupBy::Repo | GroupBy::RepoKind => r.repo.clone(),
+            GroupBy::Fingerprint | GroupBy::All => None,
+        })
+        .collect()
 }
 
 fn group_key(p: &Pattern, o: &Occurrence) -> String {
@@ -414,7 +442,7 @@ fn group_key(p: &Pattern, o: &Occurrence) -> String {
 fn patterns_of(
     p: &Pattern,
     findings: &[ReportedFinding],
-    past: &BTreeMap<String, Vec<PastFinding>>,
+    past: &Past,
     config: &Config,
     with_history: bool,
 ) -> Vec<Finding> {
@@ -441,7 +469,11 @@ fn patterns_of(
     // A past finding is counted once, whichever indicators match it.
     let mut seen = std::collections::BTreeSet::new();
     for i in &p.indicators {
-        for row in past.get(&i.kind).into_iter().flatten() {
+        let rows = past
+            .range((i.kind.clone(), None)..)
+            .take_while(|((kind, _), _)| *kind == i.kind)
+            .flat_map(|(_, rows)| rows);
+        for row in rows {
             if !i.matches(&row.kind, &row.title, row.causal.as_deref()) {
                 continue;
             }
@@ -658,13 +690,19 @@ mod tests {
         }
     }
 
-    /// Answers queries from `rows`, as the host would: by kind prefix.
+    /// Answers queries from `rows`, as the host would: by kind prefix and
+    /// repository.
     fn with_history(rows: Vec<PastFinding>) {
         history::set_native(Some(Box::new(move |q: &HistoryQuery| HistoryRows {
             available: true,
             rows: rows
                 .iter()
-                .filter(|r| r.kind.starts_with(&q.kind_prefix))
+                .filter(|r| {
+                    r.kind.starts_with(&q.kind_prefix)
+                        && q.repo
+                            .as_ref()
+                            .is_none_or(|repo| r.repo.as_ref() == Some(repo))
+                })
                 .cloned()
                 .collect(),
             truncated: false,
