@@ -12,6 +12,7 @@
 pub mod baseline;
 pub mod builtin;
 pub mod cache;
+pub mod context;
 pub mod contract;
 pub mod eval;
 #[cfg(test)]

@@ -30,6 +30,10 @@ pub struct Report {
     /// Set when the run was recorded in a history store (`--history`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<HistoryOut>,
+    /// For each failed job, every rule's findings about it as one context
+    /// error report (set when the run read jobs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_reports: Option<crate::context::JobReports>,
     pub stats: Stats,
 }
 

@@ -78,6 +78,7 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
         interrupted: None,
         baseline: None,
         history: None,
+        job_reports: None,
         stats: Stats {
             pack: pack.source.clone(),
             inputs: InputStats {

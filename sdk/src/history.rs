@@ -53,10 +53,13 @@ pub struct HistoryRows {
 
 type Answer = fn(&HistoryQuery) -> HistoryRows;
 
+/// Answers given to a native test's queries.
+pub type NativeAnswer = Box<dyn Fn(&HistoryQuery) -> HistoryRows>;
+
 static HOST: std::sync::OnceLock<Answer> = std::sync::OnceLock::new();
 
 thread_local! {
-    static NATIVE: RefCell<Option<Box<dyn Fn(&HistoryQuery) -> HistoryRows>>> = const { RefCell::new(None) };
+    static NATIVE: RefCell<Option<NativeAnswer>> = const { RefCell::new(None) };
 }
 
 /// Past findings matching `query`.
@@ -69,7 +72,7 @@ pub fn query(query: &HistoryQuery) -> HistoryRows {
 
 /// In native tests: answer this thread's queries with `answer` (`None`: no
 /// history).
-pub fn set_native(answer: Option<Box<dyn Fn(&HistoryQuery) -> HistoryRows>>) {
+pub fn set_native(answer: Option<NativeAnswer>) {
     NATIVE.with(|n| *n.borrow_mut() = answer);
 }
 

@@ -10,6 +10,7 @@ mod fixtures;
 mod gate;
 mod history;
 mod packs;
+mod reports;
 mod sandbox;
 mod scale;
 mod setup;

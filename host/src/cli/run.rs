@@ -67,6 +67,22 @@ pub(crate) struct RunArgs {
     pub(crate) no_timings: bool,
     #[command(flatten)]
     pub(crate) history: HistoryArg,
+    /// Text report: `all` shows the passing jobs' info reports too, which
+    /// are left out by default.
+    #[arg(long, value_enum, default_value_t = ShowArg::Failures)]
+    pub(crate) show: ShowArg,
+    /// Text report: only findings at or above this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub(crate) min_severity: Option<Severity>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ShowArg {
+    /// What there is to act on: every input but passing jobs whose findings
+    /// are all `info`.
+    Failures,
+    /// Every finding.
+    All,
 }
 
 #[derive(Args)]
@@ -179,6 +195,7 @@ pub(crate) fn load(sandbox: &Sandbox, args: &InputArgs) -> Result<Loaded, String
         repositories,
         jobs: job_names,
         fail_on: None,
+        show: output::Show::default(),
     };
     let inputs = Inputs {
         series,
@@ -316,6 +333,10 @@ pub(crate) fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Str
         mut context,
     } = load(sandbox, &args.inputs)?;
     context.fail_on = args.fail_on;
+    context.show = output::Show {
+        all: args.show == ShowArg::All,
+        min_severity: args.min_severity,
+    };
     for file in outputs.iter().filter_map(|(_, f)| f.as_ref()) {
         refuse_output_over_input(file, &inputs)?;
     }
@@ -335,6 +356,9 @@ pub(crate) fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Str
     {
         eprintln!("augur: error: the run was not recorded: {e}");
         history_failed = true;
+    }
+    if !inputs.jobs.is_empty() {
+        report.job_reports = Some(augur::context::job_reports(&report, &inputs));
     }
     if report_interruption(&report) {
         for (format, to) in &outputs {

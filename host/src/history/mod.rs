@@ -163,6 +163,34 @@ pub struct FindingHistory {
     pub actions: Vec<SuggestedAction>,
 }
 
+impl FindingHistory {
+    /// "seen 3× in 30 days, first on 2026-11-18", or "not seen before in
+    /// 30 days" for a finding no earlier run in the window recorded.
+    pub fn seen_line(&self) -> String {
+        if self.seen <= 1 {
+            format!("not seen before in {} days", self.window_days)
+        } else {
+            format!(
+                "seen {}× in {} days, first on {}",
+                self.seen,
+                self.window_days,
+                self.first_seen.get(..10).unwrap_or(&self.first_seen)
+            )
+        }
+    }
+}
+
+impl SimilarIssue {
+    /// " → fixed by: A; B" (each action through `shown`), or nothing.
+    pub fn fixed_suffix(&self, shown: impl Fn(&str) -> String) -> String {
+        if self.fixed_by.is_empty() {
+            return String::new();
+        }
+        let actions: Vec<String> = self.fixed_by.iter().map(|a| shown(a)).collect();
+        format!(" → fixed by: {}", actions.join("; "))
+    }
+}
+
 /// A past failure like a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SimilarIssue {

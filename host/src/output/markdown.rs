@@ -11,6 +11,7 @@ use std::{collections::BTreeMap, fmt::Write as _};
 
 use super::{Context, most_severe_first, plural};
 use crate::{
+    context::JobReport,
     report::{BaselineState, FindingOut, Report, Severity},
     sanitize::escape,
 };
@@ -48,8 +49,17 @@ pub(crate) fn render(report: &Report, context: &Context, max_bytes: usize) -> St
         for (input, list) in by_input {
             let mut section = String::new();
             let _ = writeln!(section, "\n### {}\n", input_name(input));
-            for f in list {
-                section.push_str(&detail(f));
+            match report
+                .job_reports
+                .as_ref()
+                .and_then(|r| r.jobs.iter().find(|j| j.input == input))
+            {
+                Some(job) => section.push_str(&job_report(report, job)),
+                None => {
+                    for f in list {
+                        section.push_str(&detail(f));
+                    }
+                }
             }
             if table.len() + details.len() + section.len() > budget {
                 break;
@@ -189,6 +199,118 @@ fn detail(f: &FindingOut) -> String {
     }
     for a in &f.actions {
         let _ = writeln!(out, "  - → {}", text(a));
+    }
+    out
+}
+
+/// A failed job's context error report: What Failed, Why (its context in
+/// a folded code block), Similar Past Issues, Suggested Actions.
+fn job_report(report: &Report, job: &JobReport) -> String {
+    let mut out = String::new();
+    let p = &report.findings[job.primary];
+    let about: Vec<String> = [
+        job.repo.as_deref().map(code),
+        job.job.as_deref().map(code),
+        job.stage.as_deref().map(|s| format!("stage {}", code(s))),
+        job.task_kind.as_deref().map(code),
+        job.exit_code.map(|c| format!("exit code {c}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let _ = writeln!(
+        out,
+        "**What failed**: {} {} ({}, {}){}\n",
+        badge(p.severity),
+        text(&p.title),
+        code(&p.kind),
+        code(&p.rule),
+        if about.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", about.join(" · "))
+        }
+    );
+    for &i in &job.related {
+        let f = &report.findings[i];
+        let _ = writeln!(out, "- also: {} ({})", text(&f.title), code(&f.kind));
+    }
+    match job.why.line {
+        Some(line) => {
+            let _ = writeln!(out, "\n**Why**: line {line}\n");
+        }
+        None => {
+            let _ = writeln!(out, "\n**Why**: {}\n", text(&p.message));
+        }
+    }
+    if !job.why.context.is_empty() {
+        let width = job
+            .why
+            .context
+            .last()
+            .map_or(1, |l| l.line.to_string().len());
+        let body: Vec<String> = job
+            .why
+            .context
+            .iter()
+            .map(|l| {
+                let mark = if Some(l.line) == job.why.line {
+                    "→"
+                } else {
+                    " "
+                };
+                format!("{mark} {:>width$} │ {}", l.line, escape(&l.text))
+            })
+            .collect();
+        let body = body.join("\n");
+        let fence = "`".repeat(
+            body.split(|c| c != '`')
+                .map(str::len)
+                .max()
+                .unwrap_or(0)
+                .max(2)
+                + 1,
+        );
+        let _ = writeln!(
+            out,
+            "<details><summary>the log around it</summary>\n\n{fence}text\n{body}\n{fence}\n\n</details>\n"
+        );
+    }
+    for e in &job.why.evidence {
+        let _ = writeln!(
+            out,
+            "- {} {}: {}",
+            code(&report.findings[e.finding].rule),
+            code(&e.locator),
+            code(&e.excerpt)
+        );
+    }
+    out.push_str("\n**Similar past issues**: ");
+    match &p.history {
+        None => out.push_str("_no history: run with `--history` to compare with past runs_\n"),
+        Some(h) => {
+            let _ = writeln!(out, "{}", h.seen_line());
+            for s in &h.similar {
+                let fixed = s.fixed_suffix(text);
+                let _ = writeln!(
+                    out,
+                    "- {} on {} ({}){fixed}",
+                    text(&s.title),
+                    s.at.get(..10).unwrap_or(&s.at),
+                    code(&s.input)
+                );
+            }
+        }
+    }
+    out.push_str("\n**Suggested actions**\n\n");
+    for (n, a) in job.actions.iter().enumerate() {
+        let proven = match (a.fixed, a.suggested, a.effectiveness) {
+            (Some(fixed), Some(suggested), Some(pct)) => {
+                format!(" _(fixed {fixed} of {suggested} times, {pct}%)_")
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "{}. {}{proven}", n + 1, text(&a.action));
     }
     out
 }

@@ -77,6 +77,17 @@ pub struct Context {
     pub jobs: Vec<String>,
     /// `--fail-on`: the least severity that fails the run.
     pub fail_on: Option<Severity>,
+    /// What the text report shows (`--show`, `--min-severity`).
+    pub show: Show,
+}
+
+/// What the text report shows of the findings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Show {
+    /// Everything, the passing jobs' `info` reports too (`--show all`).
+    pub all: bool,
+    /// Only findings at or above this severity (`--min-severity`).
+    pub min_severity: Option<Severity>,
 }
 
 /// What a report format says about one rule of the pack.
@@ -258,6 +269,7 @@ pub(crate) mod test_support {
             interrupted: None,
             baseline: None,
             history: None,
+            job_reports: None,
             stats: Stats::default(),
         }
     }

@@ -7,44 +7,28 @@ use anstyle::{AnsiColor, Style};
 
 use super::{Context, plural};
 use crate::{
+    context::JobReport,
     history::FindingHistory,
     report::{BaselineState, FindingOut, Report, Severity},
     sanitize::{escape, escape_block},
 };
 
+/// The per-job quality report (postflight's), shown for failed jobs only
+/// unless asked.
+const QUALITY_REPORT: &str = "postflight/report";
+
 /// What history knows of a finding: how often it was seen, the past
 /// failures like it, and the actions to try, numbered as `augur feedback
 /// --action N` takes them.
-fn history_lines(out: &mut String, h: &FindingHistory) {
+fn history_lines(out: &mut String, h: &FindingHistory, indent: &str) {
     let dim = Style::new().dimmed();
     let day = |t: &str| t.get(..10).unwrap_or(t).to_owned();
-    let seen = if h.seen <= 1 {
-        format!("first seen in {} days", h.window_days)
-    } else {
-        format!(
-            "seen {}× in {} days, first on {}",
-            h.seen,
-            h.window_days,
-            day(&h.first_seen)
-        )
-    };
-    let _ = writeln!(out, "           {dim}{seen}{dim:#}");
+    let _ = writeln!(out, "{indent}{dim}{}{dim:#}", h.seen_line());
     for s in &h.similar {
-        let fixed = if s.fixed_by.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " → fixed by: {}",
-                s.fixed_by
-                    .iter()
-                    .map(|a| escape(a).into_owned())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        };
+        let fixed = s.fixed_suffix(|a| escape(a).into_owned());
         let _ = writeln!(
             out,
-            "           {dim}like {} on {} ({}){dim:#}{fixed}",
+            "{indent}{dim}like {} on {} ({}){dim:#}{fixed}",
             escape(&one_line(&s.title, 80)),
             day(&s.at),
             escape(&s.input)
@@ -58,8 +42,141 @@ fn history_lines(out: &mut String, h: &FindingHistory) {
             ),
             _ => String::new(),
         };
-        let _ = writeln!(out, "           {}. {}{proven}", n + 1, escape(&a.action));
+        let _ = writeln!(out, "{indent}{}. {}{proven}", n + 1, escape(&a.action));
     }
+}
+
+/// The context error report of a failed job: what failed, why, similar
+/// past issues and the actions to take, every rule's findings about the
+/// job folded into one block.
+fn job_block(out: &mut String, report: &Report, job: &JobReport) {
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
+    let red = Style::new().fg_color(Some(AnsiColor::Red.into()));
+    const PAD: &str = "                ";
+    let about: Vec<String> = [
+        job.repo.clone(),
+        job.job.clone(),
+        job.stage.as_ref().map(|s| format!("stage {s}")),
+        job.task_kind.clone(),
+        job.exit_code.map(|c| format!("exit code {c}")),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| escape(&s).into_owned())
+    .collect();
+    let _ = writeln!(
+        out,
+        "{red}✗{red:#} {bold}{}{bold:#}  {dim}{}{dim:#}",
+        escape(&job.input),
+        about.join(" · ")
+    );
+    let p = &report.findings[job.primary];
+    let sev = severity_style(p.severity);
+    let new = match p.baseline {
+        Some(BaselineState::New) => format!(" {bold}NEW{bold:#}"),
+        Some(BaselineState::Unchanged) => format!(" {dim}(in the baseline){dim:#}"),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "  {bold}What failed{bold:#}   {sev}{}{sev:#} {}{new}  {dim}{}{dim:#}",
+        p.severity.as_str().to_uppercase(),
+        escape(&p.title),
+        escape(&p.kind)
+    );
+    for &i in &job.related {
+        let f = &report.findings[i];
+        let _ = writeln!(
+            out,
+            "{PAD}{dim}also:{dim:#} {}  {dim}{} · {}{dim:#}",
+            escape(&f.title),
+            escape(&f.kind),
+            f.severity.as_str()
+        );
+    }
+    let _ = match job.why.line {
+        Some(line) => writeln!(out, "  {bold}Why{bold:#}           line {line}:"),
+        None => writeln!(
+            out,
+            "  {bold}Why{bold:#}           {}",
+            indented(&p.message)
+        ),
+    };
+    let width = job
+        .why
+        .context
+        .last()
+        .map_or(1, |l| l.line.to_string().len());
+    for l in &job.why.context {
+        let causal = Some(l.line) == job.why.line;
+        let (mark, style) = if causal {
+            ("→", bold)
+        } else {
+            (" ", Style::new())
+        };
+        let _ = writeln!(
+            out,
+            "{PAD}{mark} {dim}{:>width$} │{dim:#} {style}{}{style:#}",
+            l.line,
+            escape(&l.text)
+        );
+    }
+    for e in &job.why.evidence {
+        let _ = writeln!(
+            out,
+            "{PAD}{dim}{} {}:{dim:#} {}",
+            escape(&report.findings[e.finding].rule),
+            escape(&e.locator),
+            escape(&one_line(&e.excerpt, 100))
+        );
+    }
+    let _ = write!(out, "  {bold}Seen before{bold:#}   ");
+    match &p.history {
+        Some(h) => {
+            let mut lines = String::new();
+            history_lines(
+                &mut lines,
+                &FindingHistory {
+                    actions: Vec::new(),
+                    ..h.clone()
+                },
+                PAD,
+            );
+            out.push_str(lines.trim_start());
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "{dim}no history (give --history to compare with past runs){dim:#}"
+            );
+        }
+    }
+    let _ = writeln!(out, "  {bold}What to do{bold:#}");
+    for (n, a) in job.actions.iter().enumerate() {
+        let proven = match (a.fixed, a.suggested, a.effectiveness) {
+            (Some(fixed), Some(suggested), Some(pct)) => {
+                format!("  {dim}(fixed {fixed} of {suggested} times, {pct}%){dim:#}")
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "{PAD}{}. {}{proven}", n + 1, escape(&a.action));
+    }
+    let mut rules: Vec<&str> = std::iter::once(job.primary)
+        .chain(job.related.iter().copied())
+        .map(|i| report.findings[i].rule.as_str())
+        .collect();
+    rules.dedup();
+    let _ = writeln!(
+        out,
+        "{PAD}{dim}{} · {}{dim:#}\n",
+        rules
+            .iter()
+            .map(|r| escape(r).into_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
+        escape(&p.fingerprint)
+    );
 }
 
 fn severity_style(s: Severity) -> Style {
@@ -85,7 +202,39 @@ pub(super) fn render(report: &Report, context: &Context) -> String {
     for f in &report.findings {
         by_input.entry(&f.input).or_default().push(f);
     }
+    // The quality report of a job that did not fail is a record, not
+    // something to act on: left out unless asked (`--show all`).
+    let failed = |input: &str| {
+        report
+            .job_reports
+            .as_ref()
+            .is_some_and(|r| r.jobs.iter().any(|j| j.input == input))
+    };
+    let mut hidden = 0;
+    by_input.retain(|input, findings| {
+        let before = findings.len();
+        match context.show.min_severity {
+            Some(least) => findings.retain(|f| f.severity >= least),
+            None if !context.show.all
+                && context.jobs.iter().any(|j| j == input)
+                && !failed(input) =>
+            {
+                findings.retain(|f| f.kind != QUALITY_REPORT)
+            }
+            None => {}
+        }
+        hidden += before - findings.len();
+        !findings.is_empty()
+    });
     for (input, mut findings) in by_input {
+        if let Some(job) = report
+            .job_reports
+            .as_ref()
+            .and_then(|r| r.jobs.iter().find(|j| j.input == input))
+        {
+            job_block(&mut out, report, job);
+            continue;
+        }
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         if input == crate::run::WHOLE_RUN {
             let _ = writeln!(out, "{bold}across the run{bold:#}");
@@ -119,7 +268,7 @@ pub(super) fn render(report: &Report, context: &Context) -> String {
                 );
             }
             match &f.history {
-                Some(h) => history_lines(&mut out, h),
+                Some(h) => history_lines(&mut out, h, "           "),
                 None => {
                     for a in &f.actions {
                         let _ = writeln!(out, "           → {}", escape(a));
@@ -272,6 +421,18 @@ pub(super) fn render(report: &Report, context: &Context) -> String {
         s.inputs.jobs,
         plural(s.inputs.jobs),
     );
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "{dim}{hidden} finding{} not shown: {}{dim:#}",
+            plural(hidden),
+            match context.show.min_severity {
+                Some(least) => format!("below {} (--min-severity)", least.as_str()),
+                None =>
+                    "the quality reports of jobs that did not fail (--show all shows them)".into(),
+            }
+        );
+    }
     out
 }
 

@@ -315,7 +315,9 @@ impl LogScanner for Postflight {
             );
         }
 
+        // A job that passed is reported for the record, not to act on.
         let severity = match score {
+            _ if exit == Some(0) => Severity::Info,
             80.. => Severity::Info,
             50..80 => Severity::Low,
             _ => Severity::Medium,

@@ -604,7 +604,7 @@ fn summary(patterns: &[Finding]) -> Option<Finding> {
         .map(|(s, n)| format!("{n} {}", s.as_str()))
         .collect();
     let mut sorted: Vec<&Finding> = patterns.iter().collect();
-    sorted.sort_by(|a, b| b.severity.cmp(&a.severity));
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let mut finding = Finding::new(
         SUMMARY,
         worst,
