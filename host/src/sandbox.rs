@@ -681,6 +681,10 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
     if deriver.is_none() && classifier.is_none() && log_scanner.is_none() && correlator.is_none() {
         return Err(LoadError::NotARule { exports });
     }
+    let reads_history = component
+        .component_type()
+        .imports(&set.engine)
+        .any(|(name, _)| contract::export_version(name, "history").is_some());
     Ok(LoadedComponent {
         engine: set.engine.clone(),
         pre,
@@ -689,6 +693,7 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
         classifier,
         log_scanner,
         correlator,
+        reads_history,
     })
 }
 
@@ -701,9 +706,16 @@ pub struct LoadedComponent {
     classifier: Option<classifier::GuestIndices>,
     log_scanner: Option<log_scanner::GuestIndices>,
     correlator: Option<correlator::GuestIndices>,
+    /// It imports `history` (contract 0.1.4): it may query past findings.
+    reads_history: bool,
 }
 
 impl LoadedComponent {
+    /// Whether the rule may query past runs' findings.
+    pub fn reads_history(&self) -> bool {
+        self.reads_history
+    }
+
     pub fn is_correlator(&self) -> bool {
         self.correlator.is_some()
     }
@@ -1534,6 +1546,19 @@ mod tests {
             err(b"\0asm\x0d\0\x01\0\x07"),
             LoadError::Truncated { .. }
         ));
+    }
+
+    #[test]
+    fn a_rule_that_imports_history_is_known_to_read_it() {
+        let sandbox = Sandbox::new().unwrap();
+        let limits = Limits::default();
+        let load = |name: &str| {
+            sandbox
+                .load(crate::builtin::find(name).unwrap().bytes, &limits)
+                .unwrap()
+        };
+        assert!(load("systemic-patterns").reads_history());
+        assert!(!load("cross-repo-patterns").reads_history());
     }
 
     #[test]

@@ -183,8 +183,16 @@ fn open_store(store: &StoreArgs) -> Result<History, String> {
 }
 
 /// Reads the past findings the run's rules may query (a bounded window,
-/// before any rule runs: a query never waits on the store).
-pub(crate) fn give_rules_history(history: &mut History, sandbox: &Sandbox) -> Result<(), String> {
+/// before any rule runs: a query never waits on the store), when a rule of
+/// `pack` reads history.
+pub(crate) fn give_rules_history(
+    history: &mut History,
+    sandbox: &Sandbox,
+    pack: &Pack,
+) -> Result<(), String> {
+    if !pack.rules.iter().any(|r| r.component.reads_history()) {
+        return Ok(());
+    }
     let at = i64::try_from(sandbox.run_time().as_secs()).unwrap_or(i64::MAX);
     let view = history
         .view(at)

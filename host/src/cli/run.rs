@@ -342,7 +342,7 @@ pub(crate) fn run_pack(sandbox: &Sandbox, args: RunArgs) -> Result<ExitCode, Str
     }
     let mut history = open_for_run(&args.history, &args.inputs.pack)?;
     if let Some(h) = history.as_mut() {
-        give_rules_history(h, sandbox)?;
+        give_rules_history(h, sandbox, &pack)?;
     }
 
     let mut report = run_loaded(sandbox, &pack, &inputs, &args.inputs, !args.no_timings);
