@@ -67,8 +67,8 @@ pub(crate) struct RunArgs {
     pub(crate) no_timings: bool,
     #[command(flatten)]
     pub(crate) history: HistoryArg,
-    /// Text report: `all` shows the passing jobs' info reports too, which
-    /// are left out by default.
+    /// Text report: `all` also shows the quality reports (postflight) of
+    /// jobs that did not fail, which are left out by default.
     #[arg(long, value_enum, default_value_t = ShowArg::Failures)]
     pub(crate) show: ShowArg,
     /// Text report: only findings at or above this severity.
@@ -78,8 +78,8 @@ pub(crate) struct RunArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum ShowArg {
-    /// What there is to act on: every input but passing jobs whose findings
-    /// are all `info`.
+    /// What there is to act on: every finding but the quality reports of
+    /// jobs that did not fail.
     Failures,
     /// Every finding.
     All,
