@@ -129,7 +129,7 @@ fn relevance(kind: &str) -> u8 {
 
 /// The first line number of a log locator (`L9`, `L9-L12`).
 fn line_of(locator: &str) -> Option<u32> {
-    locator.strip_prefix('L')?.split('-').next()?.parse().ok()
+    crate::run::parse_lines(locator).and_then(|(first, _)| u32::try_from(first).ok())
 }
 
 /// The context error report of each failed job of `report`, in the order
@@ -147,11 +147,7 @@ pub fn job_reports(report: &Report, inputs: &Inputs) -> JobReports {
         let Some(&primary) = mine.iter().find(|&&i| is_failure(&report.findings[i])) else {
             continue;
         };
-        let meta = job
-            .meta
-            .as_deref()
-            .and_then(|m| augur_sdk::JobMeta::from_json(&job.source, m).ok())
-            .unwrap_or_default();
+        let meta = job.parsed_meta();
         let mut related: Vec<usize> = mine.iter().copied().filter(|&i| i != primary).collect();
         related.sort_by_key(|&i| (relevance(&report.findings[i].kind), i));
         let p = &report.findings[primary];
@@ -178,11 +174,7 @@ pub fn job_reports(report: &Report, inputs: &Inputs) -> JobReports {
         jobs.push(JobReport {
             input: job.source.clone(),
             repo: meta.repo.clone(),
-            job: meta
-                .extra
-                .get("job")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned),
+            job: crate::input::job_name(&meta),
             stage: meta.stage.clone(),
             task_kind: meta.task_kind.clone(),
             exit_code: meta.exit_code,

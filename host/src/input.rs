@@ -78,6 +78,15 @@ impl JobInput {
         })
     }
 
+    /// Its `meta.json`, parsed; empty when it has none or it does not fit
+    /// the schema.
+    pub fn parsed_meta(&self) -> augur_sdk::JobMeta {
+        self.meta
+            .as_deref()
+            .and_then(|m| augur_sdk::JobMeta::from_json(&self.source, m).ok())
+            .unwrap_or_default()
+    }
+
     /// The whole text, when it is held in memory.
     pub fn text(&self) -> Option<&str> {
         match &self.body {
@@ -85,6 +94,15 @@ impl JobInput {
             LogBody::File { .. } => None,
         }
     }
+}
+
+/// A job's name from its `meta.json` (`job`): what stays the same from run
+/// to run, unlike its id.
+pub fn job_name(meta: &augur_sdk::JobMeta) -> Option<String> {
+    meta.extra
+        .get("job")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
 }
 
 /// A problem with an input: an error (the input, or part of it, could not be

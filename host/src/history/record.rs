@@ -218,17 +218,7 @@ pub fn run_record(
 ) -> RunRecord {
     let mut records = Vec::with_capacity(inputs.jobs.len() + inputs.series.len());
     for job in &inputs.jobs {
-        let meta = job
-            .meta
-            .as_deref()
-            .and_then(|m| augur_sdk::JobMeta::from_json(&job.source, m).ok())
-            .unwrap_or_default();
-        let text = |key: &str| {
-            meta.extra
-                .get(key)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
+        let meta = job.parsed_meta();
         let failed_finding = report
             .findings
             .iter()
@@ -248,7 +238,7 @@ pub fn run_record(
             name: context.input_name(&job.source),
             kind: InputKind::Job,
             repo: meta.repo.clone(),
-            job: text("job"),
+            job: crate::input::job_name(&meta),
             stage: meta.stage.clone(),
             task_kind: meta.task_kind.clone(),
             exit_code: meta.exit_code,

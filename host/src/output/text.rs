@@ -13,6 +13,18 @@ use crate::{
     sanitize::{escape, escape_block},
 };
 
+/// ` NEW` or ` (in the baseline)` after a finding's title, when the run
+/// was compared with a baseline.
+fn baseline_mark(f: &FindingOut) -> String {
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
+    match f.baseline {
+        Some(BaselineState::New) => format!(" {bold}NEW{bold:#}"),
+        Some(BaselineState::Unchanged) => format!(" {dim}(in the baseline){dim:#}"),
+        None => String::new(),
+    }
+}
+
 /// The per-job quality report (postflight's), shown for failed jobs only
 /// unless asked.
 const QUALITY_REPORT: &str = "postflight/report";
@@ -73,11 +85,7 @@ fn job_block(out: &mut String, report: &Report, job: &JobReport) {
     );
     let p = &report.findings[job.primary];
     let sev = severity_style(p.severity);
-    let new = match p.baseline {
-        Some(BaselineState::New) => format!(" {bold}NEW{bold:#}"),
-        Some(BaselineState::Unchanged) => format!(" {dim}(in the baseline){dim:#}"),
-        None => String::new(),
-    };
+    let new = baseline_mark(p);
     let _ = writeln!(
         out,
         "  {bold}What failed{bold:#}   {sev}{}{sev:#} {}{new}  {dim}{}{dim:#}",
@@ -243,11 +251,7 @@ pub(super) fn render(report: &Report, context: &Context) -> String {
         }
         for f in findings {
             let sev = severity_style(f.severity);
-            let new = match f.baseline {
-                Some(BaselineState::New) => format!(" {bold}NEW{bold:#}"),
-                Some(BaselineState::Unchanged) => format!(" {dim}(in the baseline){dim:#}"),
-                None => String::new(),
-            };
+            let new = baseline_mark(f);
             let _ = writeln!(
                 out,
                 "  {sev}{:<8}{sev:#} {}{new}  {dim}{}{dim:#}",
