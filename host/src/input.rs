@@ -24,6 +24,13 @@ pub struct SnapshotInput {
     pub document: String,
 }
 
+impl SnapshotInput {
+    /// `observed_at`, in seconds since the Unix epoch.
+    pub fn observed_unix(&self) -> i64 {
+        self.observed.unix_timestamp()
+    }
+}
+
 /// One repository's snapshots, oldest first.
 #[derive(Debug, Clone)]
 pub struct Series {

@@ -2,6 +2,7 @@
 //! suite, so it compiles once.
 
 mod adversarial;
+mod browser;
 mod cache;
 mod cli;
 mod escapes;

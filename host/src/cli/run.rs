@@ -43,7 +43,8 @@ pub(crate) struct RunArgs {
     pub(crate) inputs: InputArgs,
     /// The report's format: text, json, sarif, github (annotations, and the
     /// job summary when GITHUB_STEP_SUMMARY is set), gitlab (Code Quality),
-    /// junit or markdown. Default: text.
+    /// junit, markdown or html (one self-contained page with trend plots).
+    /// Default: text.
     #[arg(long, value_enum)]
     pub(crate) format: Option<Format>,
     /// Write the report to FILE (atomically) instead of standard output.
@@ -67,11 +68,11 @@ pub(crate) struct RunArgs {
     pub(crate) no_timings: bool,
     #[command(flatten)]
     pub(crate) history: HistoryArg,
-    /// Text report: `all` also shows the quality reports (postflight) of
-    /// jobs that did not fail, which are left out by default.
+    /// Text and HTML reports: `all` also shows the quality reports
+    /// (postflight) of jobs that did not fail, which are left out by default.
     #[arg(long, value_enum, default_value_t = ShowArg::Failures)]
     pub(crate) show: ShowArg,
-    /// Text report: only findings at or above this severity.
+    /// Text and HTML reports: only findings at or above this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub(crate) min_severity: Option<Severity>,
 }
@@ -196,6 +197,7 @@ pub(crate) fn load(sandbox: &Sandbox, args: &InputArgs) -> Result<Loaded, String
         jobs: job_names,
         fail_on: None,
         show: output::Show::default(),
+        trends: output::html::trends::trends(&series),
     };
     let inputs = Inputs {
         series,

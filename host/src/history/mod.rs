@@ -152,6 +152,10 @@ pub struct FindingHistory {
     pub first_seen: String,
     pub last_seen: String,
     pub window_days: u32,
+    /// The days of the window (UTC) on which runs recorded it, oldest
+    /// first, with how many runs did: what the HTML report draws as a
+    /// sparkline.
+    pub by_day: Vec<DaySeen>,
     /// For a failure: past failures most like it, the most alike first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub similar: Vec<SimilarIssue>,
@@ -161,6 +165,14 @@ pub struct FindingHistory {
     /// place here (from 1).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<SuggestedAction>,
+}
+
+/// Runs that recorded a finding on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DaySeen {
+    /// `2026-11-18`.
+    pub day: String,
+    pub runs: u64,
 }
 
 impl FindingHistory {
@@ -432,6 +444,13 @@ fn count(db: &mut dyn Db, sql: &str, params: &[Val]) -> Result<u64, HistoryError
 }
 
 /// Seconds since the epoch as RFC 3339 (`2026-11-20T14:00:00Z`).
+/// The UTC date of `at`: `2026-11-18`.
+fn utc_day(at: i64) -> String {
+    let mut day = rfc3339(at);
+    day.truncate(10);
+    day
+}
+
 pub fn rfc3339(at: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(at)
         .ok()
@@ -581,35 +600,47 @@ fn recall(
     window_days: u32,
 ) -> Result<Vec<FindingHistory>, HistoryError> {
     let since = run.at - i64::from(window_days) * DAY;
-    let mut seen_cache: HashMap<(&str, &str, &str), (u64, i64, i64)> = HashMap::new();
+    type Seen = (u64, i64, i64, Vec<DaySeen>);
+    let mut seen_cache: HashMap<(&str, &str, &str), Seen> = HashMap::new();
     let mut actions_cache: HashMap<&str, Vec<(String, u64, u64)>> = HashMap::new();
     let mut out = Vec::with_capacity(run.findings.len());
     for f in &run.findings {
         let key = (f.rule.as_str(), f.kind.as_str(), f.fingerprint.as_str());
-        let (seen, first, last) = match seen_cache.get(&key) {
-            Some(v) => *v,
-            None => {
-                let rows = db.query(
-                    "SELECT COUNT(DISTINCT run_id), MIN(at), MAX(at) FROM augur_findings \
-                     WHERE fingerprint = ? AND rule = ? AND kind = ? AND at > ? AND at <= ?",
-                    &[
-                        (&f.fingerprint).into(),
-                        (&f.rule).into(),
-                        (&f.kind).into(),
-                        since.into(),
-                        run.at.into(),
-                    ],
-                )?;
-                let row = &rows[0];
-                let v = (
-                    row[0].int().unwrap_or(0).max(0) as u64,
-                    row[1].int().unwrap_or(run.at),
+        if let std::collections::hash_map::Entry::Vacant(entry) = seen_cache.entry(key) {
+            // A run has one time, so the runs of each day add up to the
+            // runs of the window.
+            let rows = db.query(
+                "SELECT at / 86400, COUNT(DISTINCT run_id), MIN(at), MAX(at) FROM augur_findings \
+                 WHERE fingerprint = ? AND rule = ? AND kind = ? AND at > ? AND at <= ? \
+                 GROUP BY at / 86400 ORDER BY at / 86400",
+                &[
+                    (&f.fingerprint).into(),
+                    (&f.rule).into(),
+                    (&f.kind).into(),
+                    since.into(),
+                    run.at.into(),
+                ],
+            )?;
+            let mut v: Seen = (0, run.at, run.at, Vec::with_capacity(rows.len()));
+            for (i, row) in rows.iter().enumerate() {
+                let runs = row[1].int().unwrap_or(0).max(0) as u64;
+                let (first, last) = (
                     row[2].int().unwrap_or(run.at),
+                    row[3].int().unwrap_or(run.at),
                 );
-                seen_cache.insert(key, v);
-                v
+                if i == 0 {
+                    v.1 = first;
+                }
+                v.2 = last;
+                v.0 += runs;
+                v.3.push(DaySeen {
+                    day: utc_day(row[0].int().unwrap_or(0) * DAY),
+                    runs,
+                });
             }
-        };
+            entry.insert(v);
+        }
+        let (seen, first, last, by_day) = seen_cache[&key].clone();
         let similar = if f.kind.starts_with("failure/") {
             similar(db, run, f)?
         } else {
@@ -625,6 +656,7 @@ fn recall(
             first_seen: rfc3339(first),
             last_seen: rfc3339(last),
             window_days,
+            by_day,
             similar,
             actions,
         });

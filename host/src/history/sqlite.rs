@@ -15,6 +15,27 @@ pub(crate) struct Sqlite {
     conn: Connection,
 }
 
+/// Switches the database to WAL and says which mode it is in. Processes
+/// that open a new database at once race for the switch, and SQLite answers
+/// the losers "busy" without waiting (waiting could deadlock): they try
+/// again, within the busy timeout.
+fn wal_mode(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<String> {
+    let deadline = std::time::Instant::now() + busy_timeout;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Sqlite {
     /// Opens (or creates) the history at `path`, creating its directory.
     pub(crate) fn open(path: &Path, busy_timeout: Duration) -> Result<Sqlite, HistoryError> {
@@ -37,9 +58,7 @@ impl Sqlite {
         // WAL: a crash (or kill -9) loses at most the transaction under way,
         // never a committed run; NORMAL sync is durable in WAL mode except
         // against power loss, where the last runs may be lost whole.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(open_error)?;
+        let mode = wal_mode(&conn, busy_timeout).map_err(open_error)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(HistoryError::Open {
                 store: shown,

@@ -100,11 +100,23 @@ fn seen_counts_the_window_with_this_run(new_store: Opener) {
         .unwrap();
     h.record(&failed_run("r1", T0, "fp1", &[])).unwrap();
     h.record(&failed_run("r2", T0 + DAY, "fp1", &[])).unwrap();
+    h.record(&failed_run("r2b", T0 + DAY + 3600, "fp1", &[]))
+        .unwrap();
     let recall = h
         .record(&failed_run("r3", T0 + 2 * DAY, "fp1", &[]))
         .unwrap();
     let seen = &recall.findings[0];
-    assert_eq!(seen.seen, 3, "the run 40 days before is outside the window");
+    assert_eq!(seen.seen, 4, "the run 40 days before is outside the window");
+    let days: Vec<(&str, u64)> = seen
+        .by_day
+        .iter()
+        .map(|d| (d.day.as_str(), d.runs))
+        .collect();
+    assert_eq!(
+        days,
+        [("2026-11-01", 1), ("2026-11-02", 2), ("2026-11-03", 1)],
+        "the runs of each day, oldest first"
+    );
     assert_eq!(seen.first_seen, "2026-11-01T00:00:00Z");
     assert_eq!(seen.last_seen, "2026-11-03T00:00:00Z");
     assert_eq!(seen.window_days, 30);

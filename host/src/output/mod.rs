@@ -5,7 +5,9 @@
 //! - `sarif` (2.1.0, for GitHub code scanning and other SARIF viewers),
 //!   `github` (workflow-command annotations and a job summary), `gitlab`
 //!   (a Code Quality report), `junit` (a test report CI systems show) and
-//!   `markdown` (for pull-request comments and summaries).
+//!   `markdown` (for pull-request comments and summaries);
+//! - `html`, one self-contained page with the job reports and a plot of
+//!   each repository's signals.
 //!
 //! Every format that a person reads passes untrusted text (what logs and
 //! rules wrote) through [`crate::sanitize`] and then its own escaping.
@@ -14,6 +16,7 @@
 
 mod github;
 mod gitlab;
+pub mod html;
 mod junit;
 pub mod locate;
 mod markdown;
@@ -21,6 +24,7 @@ mod sarif;
 mod text;
 
 use std::{
+    collections::BTreeMap,
     io::{self, Write},
     path::{Path, PathBuf},
 };
@@ -39,6 +43,7 @@ pub enum Format {
     Gitlab,
     Junit,
     Markdown,
+    Html,
 }
 
 impl Format {
@@ -51,6 +56,7 @@ impl Format {
             Format::Gitlab => "gitlab",
             Format::Junit => "junit",
             Format::Markdown => "markdown",
+            Format::Html => "html",
         }
     }
 }
@@ -77,8 +83,10 @@ pub struct Context {
     pub jobs: Vec<String>,
     /// `--fail-on`: the least severity that fails the run.
     pub fail_on: Option<Severity>,
-    /// What the text report shows (`--show`, `--min-severity`).
+    /// What the text and HTML reports show (`--show`, `--min-severity`).
     pub show: Show,
+    /// The repositories' snapshot series, as the HTML report plots them.
+    pub trends: Vec<html::trends::Trend>,
 }
 
 /// What the text report shows of the findings.
@@ -143,6 +151,7 @@ pub fn render(report: &Report, format: Format, context: &Context) -> Rendered {
         Format::Gitlab => gitlab::render(report, context),
         Format::Junit => junit::render(report, context),
         Format::Markdown => markdown::render(report, context, markdown::NO_LIMIT),
+        Format::Html => html::render(report, context),
     };
     Rendered { text, warnings }
 }
@@ -157,6 +166,72 @@ pub struct Rendered {
 /// The plural ending of a count in English: `1 finding`, `2 findings`.
 pub fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// What a run was about, after its findings count: "0 errors · 1 warning —
+/// 13 rules over 2 repositories (7 snapshots) and 4 jobs".
+pub(crate) fn scope(report: &Report) -> String {
+    let s = &report.stats;
+    format!(
+        "{} error{} · {} warning{} — {} rule{} over {} repositor{} ({} snapshot{}) and {} job{}",
+        report.errors.len(),
+        plural(report.errors.len()),
+        report.warnings.len(),
+        plural(report.warnings.len()),
+        s.rules.len(),
+        plural(s.rules.len()),
+        s.inputs.repositories,
+        if s.inputs.repositories == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        s.inputs.snapshots,
+        plural(s.inputs.snapshots),
+        s.inputs.jobs,
+        plural(s.inputs.jobs),
+    )
+}
+
+/// The per-job quality report (postflight's), shown for failed jobs only
+/// unless asked.
+const QUALITY_REPORT: &str = "postflight/report";
+
+/// The findings a person's report shows, by input (sorted), and how many
+/// it leaves out: with `--min-severity`, those below it; otherwise, unless
+/// `--show all`, the quality reports of jobs that did not fail (a record,
+/// not something to act on).
+pub(crate) fn shown_by_input<'r>(
+    report: &'r Report,
+    context: &Context,
+) -> (BTreeMap<&'r str, Vec<&'r FindingOut>>, usize) {
+    let mut by_input: BTreeMap<&str, Vec<&FindingOut>> = BTreeMap::new();
+    for f in &report.findings {
+        by_input.entry(&f.input).or_default().push(f);
+    }
+    let failed = |input: &str| {
+        report
+            .job_reports
+            .as_ref()
+            .is_some_and(|r| r.jobs.iter().any(|j| j.input == input))
+    };
+    let mut hidden = 0;
+    by_input.retain(|input, findings| {
+        let before = findings.len();
+        match context.show.min_severity {
+            Some(least) => findings.retain(|f| f.severity >= least),
+            None if !context.show.all
+                && context.jobs.iter().any(|j| j == input)
+                && !failed(input) =>
+            {
+                findings.retain(|f| f.kind != QUALITY_REPORT)
+            }
+            None => {}
+        }
+        hidden += before - findings.len();
+        !findings.is_empty()
+    });
+    (by_input, hidden)
 }
 
 /// Findings most severe first, in report order within a severity.

@@ -25,10 +25,6 @@ fn baseline_mark(f: &FindingOut) -> String {
     }
 }
 
-/// The per-job quality report (postflight's), shown for failed jobs only
-/// unless asked.
-const QUALITY_REPORT: &str = "postflight/report";
-
 /// What history knows of a finding: how often it was seen, the past
 /// failures like it, and the actions to try, numbered as `augur feedback
 /// --action N` takes them.
@@ -206,34 +202,7 @@ pub(super) fn render(report: &Report, context: &Context) -> String {
     let yellow = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
     let mut out = String::new();
 
-    let mut by_input: BTreeMap<&str, Vec<&FindingOut>> = BTreeMap::new();
-    for f in &report.findings {
-        by_input.entry(&f.input).or_default().push(f);
-    }
-    // The quality report of a job that did not fail is a record, not
-    // something to act on: left out unless asked (`--show all`).
-    let failed = |input: &str| {
-        report
-            .job_reports
-            .as_ref()
-            .is_some_and(|r| r.jobs.iter().any(|j| j.input == input))
-    };
-    let mut hidden = 0;
-    by_input.retain(|input, findings| {
-        let before = findings.len();
-        match context.show.min_severity {
-            Some(least) => findings.retain(|f| f.severity >= least),
-            None if !context.show.all
-                && context.jobs.iter().any(|j| j == input)
-                && !failed(input) =>
-            {
-                findings.retain(|f| f.kind != QUALITY_REPORT)
-            }
-            None => {}
-        }
-        hidden += before - findings.len();
-        !findings.is_empty()
-    });
+    let (by_input, hidden) = super::shown_by_input(report, context);
     for (input, mut findings) in by_input {
         if let Some(job) = report
             .job_reports
@@ -397,10 +366,9 @@ pub(super) fn render(report: &Report, context: &Context) -> String {
         .iter()
         .map(|(s, n)| format!("{n} {}", s.0.as_str()))
         .collect();
-    let s = &report.stats;
     let _ = writeln!(
         out,
-        "{bold}{} finding{}{bold:#}{} · {} error{} · {} warning{} — {} rule{} over {} repositor{} ({} snapshot{}) and {} job{}",
+        "{bold}{} finding{}{bold:#}{} · {}",
         report.findings.len(),
         plural(report.findings.len()),
         if breakdown.is_empty() {
@@ -408,22 +376,7 @@ pub(super) fn render(report: &Report, context: &Context) -> String {
         } else {
             format!(" ({})", breakdown.join(", "))
         },
-        report.errors.len(),
-        plural(report.errors.len()),
-        report.warnings.len(),
-        plural(report.warnings.len()),
-        s.rules.len(),
-        plural(s.rules.len()),
-        s.inputs.repositories,
-        if s.inputs.repositories == 1 {
-            "y"
-        } else {
-            "ies"
-        },
-        s.inputs.snapshots,
-        plural(s.inputs.snapshots),
-        s.inputs.jobs,
-        plural(s.inputs.jobs),
+        super::scope(report),
     );
     if hidden > 0 {
         let _ = writeln!(
