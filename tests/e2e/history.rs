@@ -357,6 +357,85 @@ fn a_passing_job_marks_its_fix_and_the_next_failure_suggests_it_first() {
     assert!(wrong.stderr.contains("--action 9"), "{}", wrong.stderr);
 }
 
+/// The failed job's context report, as the JSON gives it.
+fn job_report<'a>(report: &'a Value) -> &'a Value {
+    &report["job_reports"]["jobs"][0]
+}
+
+#[test]
+fn a_failed_jobs_report_lists_its_past_failures_and_what_fixed_them_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = dir.path().join("jobs");
+    job(&jobs, "unit", FAILING_LOG, 1);
+    let first = run(dir.path(), "h.db", "2026-11-18T09:00:00Z", &[]).json();
+    let fix = s(&job_report(&first)["actions"][0]["action"]);
+    job(&jobs, "unit", PASSING_LOG, 0);
+    run(dir.path(), "h.db", "2026-11-18T10:00:00Z", &[]);
+    job(&jobs, "unit", FAILING_LOG, 1);
+    run(dir.path(), "h.db", "2026-11-19T09:00:00Z", &[]);
+    job(&jobs, "unit", PASSING_LOG, 0);
+    run(dir.path(), "h.db", "2026-11-19T10:00:00Z", &[]);
+    job(&jobs, "unit", FAILING_LOG, 1);
+
+    // JSON: the earlier failures, each with what fixed it; the fix first.
+    let now = "2026-11-20T09:00:00Z";
+    let report = run(dir.path(), "h.db", now, &[]).json();
+    let findings = report["findings"].as_array().unwrap();
+    let job = job_report(&report);
+    let primary = &findings[job["primary"].as_u64().unwrap() as usize];
+    let similar = primary["history"]["similar"].as_array().unwrap();
+    let at: Vec<String> = similar.iter().map(|x| s(&x["at"])).collect();
+    assert_eq!(at, ["2026-11-19T09:00:00Z", "2026-11-18T09:00:00Z"]);
+    for x in similar {
+        assert!(
+            x["fixed_by"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(fix.clone())),
+            "{x:#}"
+        );
+    }
+    assert_eq!(job["actions"][0]["action"], fix, "{job:#}");
+    assert_eq!(job["actions"][0]["fixed"], 2, "{job:#}");
+
+    // Text and Markdown say it; HTML draws it, a bar per day seen.
+    let text = run_text(dir.path(), "h.db", now).stdout;
+    let block = &text[text.find("Seen before").unwrap_or_else(|| panic!("{text}"))..];
+    assert!(
+        block.contains("2026-11-19") && block.contains("2026-11-18"),
+        "{text}"
+    );
+    assert!(block.contains(&format!("fixed by: {fix}")), "{text}");
+    let what_to_do = &block[block.find("What to do").unwrap()..];
+    assert!(
+        what_to_do.contains(&format!("1. {fix}  (fixed 2 of")),
+        "{what_to_do}"
+    );
+    let markdown = augur_in(
+        dir.path(),
+        &[run_args("h.db", now), vec!["--format", "markdown"]].concat(),
+        b"",
+    )
+    .stdout;
+    assert!(
+        markdown.contains("**Similar past issues**: seen "),
+        "{markdown}"
+    );
+    let html = augur_in(
+        dir.path(),
+        &[run_args("h.db", now), vec!["--format", "html"]].concat(),
+        b"",
+    )
+    .stdout;
+    let article = &html[html.find("<article class=\"job\"").unwrap()..];
+    let article = &article[..article.find("</article>").unwrap()];
+    let spark = &article[article
+        .find("<svg class=\"spark\"")
+        .unwrap_or_else(|| panic!("{article}"))..];
+    let spark = &spark[..spark.find("</svg>").unwrap()];
+    assert_eq!(spark.matches("<rect").count(), 3, "{spark}");
+}
+
 #[test]
 fn history_commands_prune_export_import_and_the_manifests_store() {
     let dir = tempfile::tempdir().unwrap();
