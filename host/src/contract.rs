@@ -16,10 +16,12 @@ pub use self::augur::rules::types::{
     Severity as WitSeverity, Snapshot as WitSnapshot,
 };
 pub use self::exports::augur::rules::correlator::ReportedFinding;
-pub use self::exports::augur::rules::{classifier, correlator, deriver, log_scanner, rule, setup};
+pub use self::exports::augur::rules::{
+    classifier, correlator, deriver, log_scanner, prefilter, rule, setup,
+};
 
 /// The contract version this host speaks, as in `wit/augur-rules.wit`.
-pub const CONTRACT_VERSION: &str = "0.1.4";
+pub const CONTRACT_VERSION: &str = "0.1.5";
 
 /// Whether a component built against contract `version` can run here: the
 /// same major version, and for 0.x the same minor (semver's rule, which is

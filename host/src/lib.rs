@@ -5,8 +5,9 @@
 //! The modules follow the data: [`pack`] resolves and loads rules (compiled
 //! once and kept by [`cache`]; a rule's `setup` run once, in `preinit`),
 //! [`sandbox`] runs them under bounds, [`input`] reads what they run over,
-//! [`run`] drives a whole run into a [`report::Report`], and [`output`]
-//! writes it. [`history`] keeps runs and their findings across runs. [`eval`] scores a run over a labelled corpus. [`identity`] checks
+//! [`run`] drives a whole run into a [`report::Report`] (each log searched
+//! once for every rule that says which lines it reads, in [`prefilter`]),
+//! and [`output`] writes it. [`history`] keeps runs and their findings across runs. [`eval`] scores a run over a labelled corpus. [`identity`] checks
 //! what a rule says it is; [`sanitize`] makes untrusted text safe to show.
 
 pub mod baseline;
@@ -25,6 +26,7 @@ pub mod lock;
 pub mod log;
 pub mod output;
 pub mod pack;
+pub mod prefilter;
 mod preinit;
 pub mod report;
 pub mod rule_test;

@@ -321,6 +321,7 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
         fail_closed: false,
         threads: args.threads.count(),
         progress: None,
+        prefilter: true,
     };
     let report = augur::run::run(sandbox, &pack, &inputs, &options);
     if report.interrupted.is_some() {

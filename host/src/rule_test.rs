@@ -161,8 +161,32 @@ fn run_case(
         fail_closed: false,
         threads: 1,
         progress: None,
+        prefilter: true,
     };
     let report = run::run(sandbox, &pack, &inputs, &options_run);
+    // A scanner that says which lines it reads must find the same as when
+    // it reads them all: an interest that misses a literal fails here.
+    if pack.rules.iter().any(|r| r.component.has_prefilter()) {
+        let every_line = run::run(
+            sandbox,
+            &pack,
+            &inputs,
+            &RunOptions {
+                prefilter: false,
+                ..options_run
+            },
+        );
+        let keys = |r: &crate::report::Report| -> Vec<ExpectedFinding> {
+            r.findings.iter().map(ExpectedFinding::of).collect()
+        };
+        let lost = diff(&keys(&every_line), &keys(&report));
+        if !lost.is_empty() {
+            failures.push(format!(
+                "the rule's interest (the lines it says it reads) changes what it finds;                  declare the literals its patterns need, or more context. Reading every line                  against reading its interest:\n{}",
+                lost.join("\n")
+            ));
+        }
+    }
     for e in &report.errors {
         failures.push(format!(
             "error {}: {} (hint: {})",

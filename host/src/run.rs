@@ -24,12 +24,14 @@ use crate::{
     input::{JobInput, Problem, ProblemSeverity, Series, SnapshotInput},
     limits::WORKER_STACK_BYTES,
     pack::{FailurePolicy, Pack, PackRule},
+    prefilter::Prefilter,
     report::{
         ErrorOut, EvidenceOut, FindingOut, InputStats, Interruption, LogOut, Report, RuleStats,
         Severity, Stats, WarningOut,
     },
     sandbox::{CallError, CallOutcome, Sandbox},
 };
+use augur_sdk::prefilter::Interest;
 
 /// The inputs of a run, already read.
 pub struct Inputs {
@@ -48,6 +50,10 @@ pub struct RunOptions {
     pub threads: usize,
     /// Told each time a piece of the run's work is done: (done, all).
     pub progress: Option<Progress>,
+    /// Hand each log scanner that declares an interest only the lines it
+    /// asks for (contract 0.1.5). Off (`--no-prefilter`), every rule reads
+    /// every line: the way to check that an interest loses nothing.
+    pub prefilter: bool,
 }
 
 /// A callback told how far a run is: `(units done, units in all)`, where a
@@ -169,6 +175,11 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
         sandbox,
         pack,
         options,
+        interests: pack
+            .rules
+            .iter()
+            .map(|rule| interest(sandbox, rule, options))
+            .collect(),
     };
     let threads = options.threads.max(1);
     // Few jobs for many threads (one large log, say): the classifiers of a
@@ -264,6 +275,33 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
     }
     report.sort();
     report
+}
+
+/// What `rule` reads of a log, when it is a log scanner that says so and
+/// the run prefilters. An interest the rule cannot give (its config is
+/// wrong, it fails) or that is out of bounds is not used: the rule reads
+/// every line, and its calls report what is wrong as they would.
+fn interest(sandbox: &Sandbox, rule: &PackRule, options: &RunOptions) -> Option<Interest> {
+    if !options.prefilter || !rule.component.has_prefilter() {
+        return None;
+    }
+    let outcome = sandbox.interest(&rule.component, &rule.limits, &rule.config);
+    let declared = match outcome.result {
+        Ok(declared) => declared?,
+        Err(e) => {
+            tracing::debug!(rule = %rule.id, "no interest: {e}");
+            return None;
+        }
+    };
+    let interest = Interest {
+        literals: declared.literals,
+        before: declared.before,
+        after: declared.after,
+        head: declared.head,
+    };
+    crate::prefilter::accept(interest)
+        .inspect_err(|e| tracing::debug!(rule = %rule.id, "interest not used: {e}"))
+        .ok()
 }
 
 /// One piece of a run's work, done on one thread.
@@ -418,6 +456,11 @@ impl Collected {
 struct Lane {
     rule: usize,
     scanner: bool,
+    /// The window's lines holding one of the rule's literals, when it
+    /// declares an interest and the run prefilters.
+    hits: Vec<u32>,
+    /// The last line wanted as context after a hit of an earlier window.
+    carry: u32,
     /// A log scanner's state between windows.
     state: Vec<u8>,
     /// The rule failed on a window: a scanner cannot go on without its state.
@@ -430,6 +473,9 @@ struct Runner<'r> {
     sandbox: &'r Sandbox,
     pack: &'r Pack,
     options: &'r RunOptions,
+    /// Each rule's interest (by pack index), when it is a log scanner that
+    /// declares one and the run prefilters.
+    interests: Vec<Option<Interest>>,
 }
 
 impl Runner<'_> {
@@ -522,6 +568,8 @@ impl Runner<'_> {
                 .map(|rule| Lane {
                     rule,
                     scanner: self.pack.rules[rule].component.is_log_scanner(),
+                    hits: Vec::new(),
+                    carry: 0,
                     state: Vec::new(),
                     failed: false,
                     collected: Collected::default(),
@@ -560,6 +608,11 @@ impl Runner<'_> {
         out: &mut Collected,
     ) {
         let first_findings: Vec<usize> = lanes.iter().map(|l| l.collected.findings.len()).collect();
+        let interests: Vec<Option<&Interest>> = lanes
+            .iter()
+            .map(|l| self.interests[l.rule].as_ref())
+            .collect();
+        let prefilter = Prefilter::new(&interests);
         let mut windows = match job.reader() {
             Ok(reader) => Windows::new(reader, window_bytes, overlap),
             Err(e) => {
@@ -629,6 +682,12 @@ impl Runner<'_> {
                 first_line: window.first_line,
             };
             let window_overlap = window.overlap;
+            let read_bytes = wit.text.len() + wit.meta.as_ref().map_or(0, String::len);
+            if let Some(prefilter) = &prefilter {
+                for (lane, hits) in lanes.iter_mut().zip(prefilter.hits(&wit.text)) {
+                    lane.hits = hits;
+                }
+            }
             let call = |lane: &mut Lane| {
                 if lane.failed || lane.collected.stopped.is_some() {
                     return;
@@ -637,10 +696,27 @@ impl Runner<'_> {
                 tracing::debug!(rule = %rule.id, input = view.name(), "calling the rule");
                 let (component, limits, config) = (&rule.component, &rule.limits, &rule.config);
                 if lane.scanner {
+                    // The lines the rule asked for, the others emptied.
+                    let wanted =
+                        self.interests[lane.rule]
+                            .as_ref()
+                            .map(|interest| contract::JobOutput {
+                                text: augur_sdk::prefilter::blank(
+                                    &wit.text,
+                                    wit.first_line,
+                                    interest,
+                                    &lane.hits,
+                                    &mut lane.carry,
+                                ),
+                                source: wit.source.clone(),
+                                meta: wit.meta.clone(),
+                                first_line: wit.first_line,
+                            });
                     let outcome = self.sandbox.scan(
                         component,
                         limits,
-                        &wit,
+                        wanted.as_ref().unwrap_or(&wit),
+                        read_bytes,
                         window_overlap,
                         &lane.state,
                         config,

@@ -45,7 +45,7 @@ use wasmtime_wasi::{
 
 use crate::{
     cache::{CompileCache, Provenance},
-    contract::{self, classifier, correlator, deriver, log_scanner, rule},
+    contract::{self, classifier, correlator, deriver, log_scanner, prefilter, rule},
     history::HistoryView,
     limits::{CallBounds, Limits},
     log::{LogSink, RuleLog},
@@ -378,11 +378,15 @@ impl Sandbox {
     }
 
     /// Reads one window of a log with a log scanner; returns its new state.
+    /// `window_bytes` is the size of the window as read: its per-MiB bounds
+    /// are those of the whole window, whatever the prefilter left of it.
+    #[allow(clippy::too_many_arguments)]
     pub fn scan(
         &self,
         component: &LoadedComponent,
         limits: &Limits,
         window: &contract::JobOutput,
+        window_bytes: usize,
         overlap: u32,
         state: &[u8],
         config: &str,
@@ -391,7 +395,7 @@ impl Sandbox {
             .log_scanner
             .as_ref()
             .expect("scan called on a rule that is not a log scanner");
-        let input_bytes = job_bytes(window) + state.len();
+        let input_bytes = window_bytes.max(job_bytes(window)) + state.len();
         self.run(component, limits, input_bytes, |store, instance| {
             indices
                 .load(&mut *store, instance)?
@@ -417,6 +421,29 @@ impl Sandbox {
             indices
                 .load(&mut *store, instance)?
                 .call_finish(store, job, state, config)
+        })
+    }
+
+    /// What a log scanner reads of a log with `config` (contract 0.1.5):
+    /// `Ok(None)` for every line.
+    pub fn interest(
+        &self,
+        component: &LoadedComponent,
+        limits: &Limits,
+        config: &str,
+    ) -> CallOutcome<Option<contract::prefilter::Interest>> {
+        let Some(indices) = component.prefilter.as_ref() else {
+            return CallOutcome {
+                result: Ok(None),
+                usage: Usage::default(),
+                bounds: limits.for_input(0),
+                log: RuleLog::default(),
+            };
+        };
+        self.run(component, limits, config.len(), |store, instance| {
+            indices
+                .load(&mut *store, instance)?
+                .call_declare_interest(store, config)
         })
     }
 
@@ -678,6 +705,11 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
     } else {
         None
     };
+    let prefilter = if log_scanner.is_some() && has("prefilter") {
+        Some(prefilter::GuestIndices::new(&pre).map_err(link_error)?)
+    } else {
+        None
+    };
     if deriver.is_none() && classifier.is_none() && log_scanner.is_none() && correlator.is_none() {
         return Err(LoadError::NotARule { exports });
     }
@@ -693,6 +725,7 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
         classifier,
         log_scanner,
         correlator,
+        prefilter,
         reads_history,
     })
 }
@@ -706,6 +739,8 @@ pub struct LoadedComponent {
     classifier: Option<classifier::GuestIndices>,
     log_scanner: Option<log_scanner::GuestIndices>,
     correlator: Option<correlator::GuestIndices>,
+    /// A log scanner that may say which lines it reads (contract 0.1.5).
+    prefilter: Option<prefilter::GuestIndices>,
     /// It imports `history` (contract 0.1.4): it may query past findings.
     reads_history: bool,
 }
@@ -733,6 +768,11 @@ impl LoadedComponent {
     /// `scan` and `finish` rather than `classify`).
     pub fn is_log_scanner(&self) -> bool {
         self.log_scanner.is_some()
+    }
+
+    /// Whether it is a log scanner that may say which lines it reads.
+    pub fn has_prefilter(&self) -> bool {
+        self.prefilter.is_some()
     }
 }
 

@@ -29,6 +29,10 @@ const SDK_FILES: &[(&str, &str)] = &[
     ("src/log.rs", include_str!("../../sdk/src/log.rs")),
     ("src/patterns.rs", include_str!("../../sdk/src/patterns.rs")),
     (
+        "src/prefilter.rs",
+        include_str!("../../sdk/src/prefilter.rs"),
+    ),
+    (
         "src/patterns/warm-up.log",
         include_str!("../../sdk/src/patterns/warm-up.log"),
     ),
@@ -58,9 +62,10 @@ serde_path_to_error = "0.1"
 time = { version = "0.3", features = ["parsing", "formatting"] }
 regex = { version = "1", default-features = false, features = ["std", "perf-cache", "perf-literal", "perf-onepass", "perf-backtrack"], optional = true }
 regex-automata = { version = "0.4", default-features = false, features = ["std", "syntax", "meta", "nfa-pikevm", "nfa-backtrack", "hybrid"], optional = true }
+regex-syntax = { version = "0.8", default-features = false, features = ["std"], optional = true }
 
 [features]
-patterns = ["dep:regex", "dep:regex-automata"]
+patterns = ["dep:regex", "dep:regex-automata", "dep:regex-syntax"]
 
 [target.'cfg(target_arch = "wasm32")'.dependencies]
 wit-bindgen = { version = "0.61", default-features = false, features = ["macros", "realloc", "std"] }

@@ -46,6 +46,7 @@ mod input;
 mod log;
 #[cfg(feature = "patterns")]
 pub mod patterns;
+pub mod prefilter;
 pub mod series;
 pub mod window;
 
@@ -132,6 +133,18 @@ pub trait LogScanner: Rule {
         state: Self::State,
         config: &Self::Config,
     ) -> Result<Vec<Finding>, RuleError>;
+
+    /// The lines this rule reads (contract 0.1.5): declare them, and augur
+    /// hands each window with every other line emptied, found in one native
+    /// pass for the whole pack. `None` (the default): every line. The
+    /// findings must not change: [`prefilter`] says what to declare, and
+    /// [`scan_prefiltered`] checks it natively. It is asked once per run,
+    /// so compute what is costly (literals drawn from patterns) in
+    /// [`Rule::setup`].
+    fn interest(config: &Self::Config) -> Option<prefilter::Interest> {
+        let _ = config;
+        None
+    }
 }
 
 /// Runs a [`LogScanner`] over a whole log as one window.
@@ -154,14 +167,48 @@ pub fn scan_in_windows<R: LogScanner>(
     window_bytes: usize,
     overlap_lines: usize,
 ) -> Result<Vec<Finding>, RuleError> {
+    scan_windows::<R>(job, config, window_bytes, overlap_lines, None)
+}
+
+/// [`scan_in_windows`], each window blanked as augur blanks it for a rule
+/// that declares an [`interest`](LogScanner::interest): a rule's tests
+/// compare the two to show that its interest loses nothing.
+pub fn scan_prefiltered<R: LogScanner>(
+    job: &Job,
+    config: &R::Config,
+    window_bytes: usize,
+    overlap_lines: usize,
+) -> Result<Vec<Finding>, RuleError> {
+    let interest = R::interest(config).map(prefilter::Interest::normalized);
+    if let Some(interest) = &interest {
+        interest.check().map_err(RuleError::Internal)?;
+    }
+    scan_windows::<R>(job, config, window_bytes, overlap_lines, interest.as_ref())
+}
+
+fn scan_windows<R: LogScanner>(
+    job: &Job,
+    config: &R::Config,
+    window_bytes: usize,
+    overlap_lines: usize,
+    interest: Option<&prefilter::Interest>,
+) -> Result<Vec<Finding>, RuleError> {
     let mut windows = window::Windows::new(job.text.as_bytes(), window_bytes, overlap_lines);
     let mut state = Vec::new();
+    let mut carry = 0;
     while let Some(w) = windows
         .next_window()
         .map_err(|e| RuleError::Internal(e.to_string()))?
     {
+        let text = match interest {
+            Some(interest) => {
+                let hits = interest.hits(&w.text);
+                prefilter::blank(&w.text, w.first_line, interest, &hits, &mut carry)
+            }
+            None => w.text,
+        };
         let window = Job {
-            text: w.text,
+            text,
             first_line: w.first_line,
             overlap: w.overlap,
             ..job.clone_without_text()
@@ -375,6 +422,12 @@ pub mod __private {
     ) -> Result<Vec<Finding>, RuleError> {
         let config = parse_config::<R::Config>(config)?;
         scan_whole::<R>(&job(raw)?, &config).map(finish::<R>)
+    }
+
+    /// A scanner's interest with `config`, in the form the host receives.
+    pub fn interest<R: LogScanner>(config: &str) -> Result<Option<prefilter::Interest>, RuleError> {
+        let config = parse_config::<R::Config>(config)?;
+        Ok(R::interest(&config).map(prefilter::Interest::normalized))
     }
 
     pub fn correlate<R: Correlator>(

@@ -126,6 +126,108 @@ impl AsciiSet {
     }
 }
 
+/// The shortest literal [`literals`] draws from a pattern: a shorter one
+/// would be in most lines, and a prefilter on it would keep them all.
+pub const MIN_LITERAL_BYTES: usize = 3;
+
+/// Literals every match of `patterns` contains, for a prefilter
+/// ([`crate::prefilter::Interest`]): for each pattern, the prefixes (or else
+/// the suffixes) its matches must start (end) with, in ASCII lower case.
+/// `None` when a pattern has no such set of literals of at least
+/// [`MIN_LITERAL_BYTES`] (it starts and ends with a class or a repetition,
+/// say `\d+ failed`... which has the suffix ` failed`, so it does): then
+/// no literal tells where it may match, and the rule must read every line.
+///
+/// It parses every pattern: call it once, in [`crate::Rule::setup`].
+pub fn literals<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let config = syntax::Config::new().unicode(false).utf8(false);
+    let mut out: Vec<String> = Vec::new();
+    for pattern in patterns {
+        let hir = syntax::parse_with(pattern, &config).ok()?;
+        let mut best: Option<Vec<String>> = None;
+        for suffix in [false, true] {
+            let mut extractor = Extractor::new();
+            extractor
+                .kind(if suffix {
+                    ExtractKind::Suffix
+                } else {
+                    ExtractKind::Prefix
+                })
+                .limit_class(16)
+                .limit_repeat(16)
+                .limit_literal_len(64)
+                .limit_total(1024);
+            let seq = extractor.extract(&hir);
+            let Some(found) = seq.literals() else {
+                continue;
+            };
+            let mut lits: Vec<String> = Vec::with_capacity(found.len());
+            for l in found {
+                let bytes = l.as_bytes().to_ascii_lowercase();
+                match String::from_utf8(bytes) {
+                    Ok(s) if s.len() >= MIN_LITERAL_BYTES => lits.push(s),
+                    _ => {
+                        lits.clear();
+                        break;
+                    }
+                }
+            }
+            lits.sort();
+            lits.dedup();
+            if lits.is_empty() {
+                continue;
+            }
+            // `0 failed` ... `9 failed`: every one holds ` failed`, and so
+            // does every match. One literal searches faster than ten.
+            let common = common_affix(&lits, suffix);
+            if lits.len() > 1 && common.len() >= MIN_LITERAL_BYTES {
+                lits = vec![common];
+            }
+            let better = match &best {
+                None => true,
+                Some(b) => lits.len() < b.len(),
+            };
+            if better {
+                best = Some(lits);
+            }
+        }
+        out.extend(best?);
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// The longest prefix (or suffix) all of `literals` share, cut at a
+/// character boundary.
+fn common_affix(literals: &[String], suffix: bool) -> String {
+    let first = literals[0].as_bytes();
+    let mut n = first.len();
+    for l in &literals[1..] {
+        let l = l.as_bytes();
+        let shared = if suffix {
+            first
+                .iter()
+                .rev()
+                .zip(l.iter().rev())
+                .take_while(|(a, b)| a == b)
+                .count()
+        } else {
+            first.iter().zip(l).take_while(|(a, b)| a == b).count()
+        };
+        n = n.min(shared);
+    }
+    let bytes = if suffix {
+        &first[first.len() - n..]
+    } else {
+        &first[..n]
+    };
+    String::from_utf8_lossy(bytes)
+        .trim_matches('\u{fffd}')
+        .to_owned()
+}
+
 /// Captured text, with invalid UTF-8 replaced.
 pub fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(bytes)
@@ -134,6 +236,39 @@ pub fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_every_match_contains() {
+        let found = literals([r"(?i)\berror\b", r"\d+ failed"]).unwrap();
+        assert_eq!(found, [" failed", "error"]);
+        // Each match holds one of them.
+        for (pattern, line) in [
+            (r"(?i)\berror\b", "An ERROR here"),
+            (r"\d+ failed", "3 failed, 1 passed"),
+        ] {
+            assert!(ascii(pattern).is_match(line.as_bytes()));
+            assert!(
+                found
+                    .iter()
+                    .any(|l| line.to_ascii_lowercase().contains(l.as_str()))
+            );
+        }
+        // A pattern that can match without three fixed bytes: no prefilter.
+        assert_eq!(literals([r"error", r"^\w+$"]), None);
+        for (pattern, line) in [
+            (r"✖ [1-9]\d* problems?", "✖ 2 problems"),
+            (r"^E\s+assert", "E   assert 1 == 2"),
+        ] {
+            let found = literals([pattern]).unwrap();
+            assert!(!found.is_empty());
+            assert!(
+                found
+                    .iter()
+                    .any(|l| line.to_ascii_lowercase().contains(l.as_str())),
+                "{found:?}"
+            );
+        }
+    }
 
     #[test]
     fn ascii_boundaries_and_non_ascii_literals() {

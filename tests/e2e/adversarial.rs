@@ -355,7 +355,7 @@ fn broken_components(dir: &Path) -> Vec<(&'static str, &'static [&'static str])>
         ),
         (
             "future.wasm",
-            &["augur:rules@99.0.0", "augur:rules@0.1.4", "upgrade augur"],
+            &["augur:rules@99.0.0", "augur:rules@0.1.5", "upgrade augur"],
         ),
     ]
 }

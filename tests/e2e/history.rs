@@ -358,7 +358,7 @@ fn a_passing_job_marks_its_fix_and_the_next_failure_suggests_it_first() {
 }
 
 /// The failed job's context report, as the JSON gives it.
-fn job_report<'a>(report: &'a Value) -> &'a Value {
+fn job_report(report: &Value) -> &Value {
     &report["job_reports"]["jobs"][0]
 }
 

@@ -262,6 +262,101 @@ fn real_logs_in_windows_give_the_same_findings() {
     assert!(calls(&windowed, "failure-class") > calls(&whole, "failure-class"));
 }
 
+/// Every job output in the repository: the real CI logs of `tests/corpus`,
+/// the fixture logs and the examples.
+fn every_log() -> Vec<String> {
+    let mut logs: Vec<String> = Vec::new();
+    let mut stack = vec![
+        root().join("tests/corpus"),
+        root().join("tests/fixtures"),
+        root().join("examples/jobs"),
+    ];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "log") {
+                logs.push(path.to_str().unwrap().to_owned());
+            }
+        }
+    }
+    logs.sort();
+    logs
+}
+
+/// The built-in log scanners that declare which lines they read.
+const DECLARE_AN_INTEREST: &[&str] = &["api-errors"];
+
+/// The log scanners that declare an interest get each window with the
+/// lines they did not ask for emptied: over every log in the repository,
+/// in the default windows and in small ones (context carried across
+/// windows), the findings are those of reading every line.
+#[test]
+fn the_prefilter_gives_the_same_findings_on_every_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = every_log();
+    assert!(logs.len() >= 250, "{} logs", logs.len());
+    let scanners = [
+        "api-errors",
+        "error-category",
+        "failure-class",
+        "postflight",
+    ];
+    let run = |window: Option<usize>, prefilter: bool| {
+        let path = windowed_pack(dir.path(), window, &scanners, "");
+        let mut args = vec!["run", "--pack", path.to_str().unwrap()];
+        for log in &logs {
+            args.extend(["--jobs", log.as_str()]);
+        }
+        args.extend([
+            "--format",
+            "json",
+            "--no-timings",
+            "--now",
+            "2026-11-20T14:00:00Z",
+        ]);
+        if !prefilter {
+            args.push("--no-prefilter");
+        }
+        let out = augur(&args);
+        assert!(out.status == 0 || out.status == 2, "{}", out.stderr);
+        out.json()
+    };
+    for window in [None, Some(16 * 1024)] {
+        let every_line = run(window, false);
+        let prefiltered = run(window, true);
+        assert!(finding_keys(&every_line).len() > 300);
+        assert_eq!(prefiltered["errors"], every_line["errors"], "{window:?}");
+        let (a, b) = (
+            prefiltered["findings"].as_array().unwrap(),
+            every_line["findings"].as_array().unwrap(),
+        );
+        for (p, e) in a.iter().zip(b) {
+            assert_eq!(p, e, "windows {window:?}: the prefiltered finding first");
+        }
+        assert_eq!(a.len(), b.len(), "windows {window:?}");
+        // And it did prefilter: the scanners that declare an interest ran
+        // on less; the others read what they read before.
+        for rule in scanners {
+            let fuel = |r: &Value| {
+                crate::util::rule_stats(r, rule)["fuel_used"]
+                    .as_u64()
+                    .unwrap()
+            };
+            let (less, all) = (fuel(&prefiltered), fuel(&every_line));
+            if DECLARE_AN_INTEREST.contains(&rule) {
+                assert!(
+                    less < all,
+                    "{rule}: {less} fuel prefiltered, {all} reading every line"
+                );
+            } else {
+                assert_eq!(less, all, "{rule}");
+            }
+        }
+    }
+}
+
 #[test]
 fn an_empty_log_is_still_a_job() {
     let dir = tempfile::tempdir().unwrap();

@@ -181,6 +181,7 @@ fn main() {
         fail_closed: false,
         threads: 1,
         progress: None,
+        prefilter: true,
     };
     let mut best = f64::MAX;
     let mut found = 0;

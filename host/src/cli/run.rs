@@ -35,6 +35,11 @@ pub(crate) struct InputArgs {
     pub(crate) now: Option<std::time::SystemTime>,
     #[command(flatten)]
     pub(crate) threads: ThreadsArg,
+    /// Hand every log scanner every line, even one that declares which
+    /// lines it reads: the findings must be the same, only slower (a check
+    /// of a rule's declared interest).
+    #[arg(long)]
+    pub(crate) no_prefilter: bool,
 }
 
 #[derive(Args)]
@@ -274,6 +279,7 @@ fn run_loaded(
         fail_closed: args.fail_closed,
         threads: args.threads.count(),
         progress: bar.as_ref().map(|(_, p)| p.clone()),
+        prefilter: !args.no_prefilter,
     };
     let report = augur::run::run(sandbox, pack, inputs, &options);
     if let Some((bar, _)) = bar {
