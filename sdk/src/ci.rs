@@ -32,6 +32,40 @@ use serde::{Deserialize, Serialize};
 
 use crate::input::strip_timestamp;
 
+/// Literals every line a [`Reader`] learns from holds (ASCII case aside):
+/// the CI systems' markers (step starts and ends, headers, error
+/// annotations), their outcome lines and every `exit` line. A rule that
+/// reads the job through a `Reader` and declares an
+/// [`Interest`](crate::prefilter::Interest) adds these to its own literals:
+/// the lines without them are the same to the `Reader` emptied or not.
+pub const MARKERS: &[&str] = &[
+    "_bk;t=",
+    "##[",
+    "##teamcity[",
+    "post job cleanup",
+    "section_",
+    "travis_",
+    "[pipeline]",
+    "started by ",
+    "running as system",
+    "~~~ ",
+    "--- ",
+    "+++ ",
+    "exit",
+    "finished: ",
+    "[zuul]",
+    "results: ",
+    "task run with",
+    "build has been terminated",
+    "build has been stopped",
+    "build failed.",
+    "build succeeded.",
+    "job succeeded",
+    "job failed",
+    "marked build as failure",
+    "\u{1f6a8}",
+];
+
 /// A raw log line as a terminal would have shown it, without CI decorations
 /// (see the [module](self) docs). Borrows when there is nothing to remove.
 pub fn clean(raw: &str) -> Cow<'_, str> {

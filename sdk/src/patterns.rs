@@ -128,75 +128,114 @@ impl AsciiSet {
 
 /// The shortest literal [`literals`] draws from a pattern: a shorter one
 /// would be in most lines, and a prefilter on it would keep them all.
-pub const MIN_LITERAL_BYTES: usize = 3;
+pub const MIN_LITERAL_BYTES: usize = 2;
 
 /// Literals every match of `patterns` contains, for a prefilter
-/// ([`crate::prefilter::Interest`]): for each pattern, the prefixes (or else
-/// the suffixes) its matches must start (end) with, in ASCII lower case.
-/// `None` when a pattern has no such set of literals of at least
-/// [`MIN_LITERAL_BYTES`] (it starts and ends with a class or a repetition,
-/// say `\d+ failed`... which has the suffix ` failed`, so it does): then
+/// ([`crate::prefilter::Interest`]), in ASCII lower case: for each pattern,
+/// the prefixes (or suffixes) its matches start (end) with, or those of a
+/// part every match holds (a branch of each alternative, a piece of a
+/// sequence: `^\s*done\.?\s*$` holds `done`). `None` when a pattern has no
+/// such set of literals of at least [`MIN_LITERAL_BYTES`] (`^\w+$`): then
 /// no literal tells where it may match, and the rule must read every line.
 ///
 /// It parses every pattern: call it once, in [`crate::Rule::setup`].
 pub fn literals<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Option<Vec<String>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let config = syntax::Config::new().unicode(false).utf8(false);
     let mut out: Vec<String> = Vec::new();
     for pattern in patterns {
         let hir = syntax::parse_with(pattern, &config).ok()?;
-        let mut best: Option<Vec<String>> = None;
-        for suffix in [false, true] {
-            let mut extractor = Extractor::new();
-            extractor
-                .kind(if suffix {
-                    ExtractKind::Suffix
-                } else {
-                    ExtractKind::Prefix
-                })
-                .limit_class(16)
-                .limit_repeat(16)
-                .limit_literal_len(64)
-                .limit_total(1024);
-            let seq = extractor.extract(&hir);
-            let Some(found) = seq.literals() else {
-                continue;
-            };
-            let mut lits: Vec<String> = Vec::with_capacity(found.len());
-            for l in found {
-                let bytes = l.as_bytes().to_ascii_lowercase();
-                match String::from_utf8(bytes) {
-                    Ok(s) if s.len() >= MIN_LITERAL_BYTES => lits.push(s),
-                    _ => {
-                        lits.clear();
-                        break;
-                    }
-                }
-            }
-            lits.sort();
-            lits.dedup();
-            if lits.is_empty() {
-                continue;
-            }
-            // `0 failed` ... `9 failed`: every one holds ` failed`, and so
-            // does every match. One literal searches faster than ten.
-            let common = common_affix(&lits, suffix);
-            if lits.len() > 1 && common.len() >= MIN_LITERAL_BYTES {
-                lits = vec![common];
-            }
-            let better = match &best {
-                None => true,
-                Some(b) => lits.len() < b.len(),
-            };
-            if better {
-                best = Some(lits);
-            }
-        }
-        out.extend(best?);
+        out.extend(necessary(&hir)?);
     }
     out.sort();
     out.dedup();
     Some(out)
+}
+
+/// A set of literals one of which every match of `hir` holds: the best of
+/// what its prefixes, its suffixes and its parts give.
+fn necessary(hir: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    let mut best: Option<Vec<String>> = None;
+    let mut consider = |found: Option<Vec<String>>| {
+        if let Some(found) = found.filter(|f| !f.is_empty()) {
+            let shortest = |v: &[String]| v.iter().map(String::len).min().unwrap_or(0);
+            let better = best.as_ref().is_none_or(|b| {
+                (found.len(), std::cmp::Reverse(shortest(&found)))
+                    < (b.len(), std::cmp::Reverse(shortest(b)))
+            });
+            if better {
+                best = Some(found);
+            }
+        }
+    };
+    consider(affixes(hir, false));
+    consider(affixes(hir, true));
+    match hir.kind() {
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            let each = branches.iter().try_for_each(|b| {
+                all.extend(necessary(b)?);
+                Some(())
+            });
+            if each.is_some() {
+                all.sort();
+                all.dedup();
+                consider(Some(all));
+            }
+        }
+        HirKind::Concat(items) => {
+            for i in 0..items.len() {
+                consider(necessary(&items[i]));
+                if i > 0 {
+                    consider(affixes(&Hir::concat(items[i..].to_vec()), false));
+                    consider(affixes(&Hir::concat(items[..=i].to_vec()), true));
+                }
+            }
+        }
+        HirKind::Capture(c) => consider(necessary(&c.sub)),
+        HirKind::Repetition(r) if r.min >= 1 => consider(necessary(&r.sub)),
+        _ => {}
+    }
+    best
+}
+
+/// The prefixes (`suffix` false) or suffixes every match of `hir` starts
+/// or ends with, lower-cased, each at least [`MIN_LITERAL_BYTES`]; one
+/// common affix instead when they all share one that long.
+fn affixes(hir: &regex_syntax::hir::Hir, suffix: bool) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let mut extractor = Extractor::new();
+    extractor
+        .kind(if suffix {
+            ExtractKind::Suffix
+        } else {
+            ExtractKind::Prefix
+        })
+        .limit_class(16)
+        .limit_repeat(16)
+        .limit_literal_len(64)
+        .limit_total(1024);
+    let seq = extractor.extract(hir);
+    let mut lits: Vec<String> = Vec::new();
+    for l in seq.literals()? {
+        let s = String::from_utf8(l.as_bytes().to_ascii_lowercase()).ok()?;
+        if s.len() < MIN_LITERAL_BYTES {
+            return None;
+        }
+        lits.push(s);
+    }
+    lits.sort();
+    lits.dedup();
+    if lits.is_empty() {
+        return None;
+    }
+    // `0 failed` ... `9 failed`: every one holds ` failed`, and so does
+    // every match. One literal searches faster than ten.
+    let common = common_affix(&lits, suffix);
+    if lits.len() > 1 && common.len() >= MIN_LITERAL_BYTES {
+        lits = vec![common];
+    }
+    Some(lits)
 }
 
 /// The longest prefix (or suffix) all of `literals` share, cut at a
@@ -253,8 +292,10 @@ mod tests {
                     .any(|l| line.to_ascii_lowercase().contains(l.as_str()))
             );
         }
-        // A pattern that can match without three fixed bytes: no prefilter.
+        // A pattern that can match without two fixed bytes: no prefilter.
         assert_eq!(literals([r"error", r"^\w+$"]), None);
+        // A literal inside, between repetitions.
+        assert_eq!(literals([r"(?i)^\s*done\.?\s*$"]).unwrap(), ["done"]);
         for (pattern, line) in [
             (r"✖ [1-9]\d* problems?", "✖ 2 problems"),
             (r"^E\s+assert", "E   assert 1 == 2"),

@@ -48,8 +48,23 @@ impl Rule for Postflight {
             LazyLock::force(re);
         }
         p.any.warm(patterns::WARM_UP_LOG);
+        LazyLock::force(&LITERALS);
     }
 }
+
+/// The literals every line that counts holds: one a pattern needs, or one
+/// the CI reader learns from. `None` if a pattern has none (then every line
+/// is read).
+static LITERALS: LazyLock<Option<Vec<String>>> = LazyLock::new(|| {
+    let all = ERROR_TYPES
+        .iter()
+        .map(|t| t.pattern)
+        .chain(SUCCESS_TYPES.iter().map(|(_, p)| *p))
+        .chain([LEARNING]);
+    let mut literals = patterns::literals(all)?;
+    literals.extend(ci::MARKERS.iter().map(|m| (*m).to_owned()));
+    Some(literals)
+});
 
 /// How bad an error signal is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,6 +275,14 @@ impl LogScanner for Postflight {
             }
         }
         Ok(())
+    }
+
+    /// Each line counts on its own (a pattern's match, or what it tells the
+    /// CI reader): the lines holding one of [`LITERALS`], no context.
+    fn interest(_: &Config) -> Option<augur_sdk::prefilter::Interest> {
+        LITERALS
+            .as_ref()
+            .map(|l| augur_sdk::prefilter::Interest::literals(l.iter().cloned()))
     }
 
     fn finish(job: &Job, mut state: State, _: &Config) -> Result<Vec<Finding>, RuleError> {

@@ -152,3 +152,39 @@ fn windows_give_the_same_findings_as_a_whole_log() {
         assert_eq!(windowed, whole);
     }
 }
+
+/// Only the lines of its interest, the others emptied: the same findings,
+/// over every fixture and real CI log of the repository.
+#[test]
+fn its_interest_loses_nothing() {
+    assert!(
+        Postflight::interest(&Config::default()).is_some(),
+        "every pattern has literals"
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut stack = vec![
+        root.join("tests/fixtures"),
+        root.join("tests/corpus"),
+        root.join("examples/jobs"),
+    ];
+    let mut logs = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "log") {
+                let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+                let job = Job::from_text("job.log", &text);
+                let config = Config::default();
+                let every_line =
+                    augur_sdk::scan_in_windows::<Postflight>(&job, &config, 1 << 16, 8).unwrap();
+                let prefiltered =
+                    augur_sdk::scan_prefiltered::<Postflight>(&job, &config, 1 << 16, 8).unwrap();
+                assert_eq!(prefiltered, every_line, "{}", path.display());
+                logs += 1;
+            }
+        }
+    }
+    assert!(logs >= 250, "{logs}");
+}

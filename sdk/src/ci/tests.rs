@@ -559,3 +559,45 @@ fn plain_output_reads_command_exits() {
     assert_eq!(verdict.map(|v| (v.failed, v.code)), Some((true, Some(3))));
     assert_eq!(read("just text").1, None);
 }
+
+/// Every line a reader learns from holds one of [`MARKERS`]: over the real
+/// CI logs of `tests/corpus` and the fixtures, a reader that gets the other
+/// lines emptied gives every line the same role and the job the same
+/// verdict.
+#[test]
+fn lines_without_a_marker_teach_a_reader_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut stack = vec![root.join("tests/corpus"), root.join("tests/fixtures")];
+    let mut logs = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "log") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let log = String::from_utf8_lossy(&bytes);
+            let emptied: Vec<&str> = log
+                .split('\n')
+                .map(|line| {
+                    let lower = line.to_ascii_lowercase();
+                    if MARKERS
+                        .iter()
+                        .any(|m| lower.contains(&m.to_ascii_lowercase()))
+                    {
+                        line
+                    } else {
+                        ""
+                    }
+                })
+                .collect();
+            assert_eq!(read(&log), read(&emptied.join("\n")), "{}", path.display());
+            logs += 1;
+        }
+    }
+    assert!(logs >= 250, "{logs} logs");
+}
