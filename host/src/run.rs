@@ -10,7 +10,7 @@
 use std::{
     collections::{HashMap, HashSet},
     sync::{
-        Mutex,
+        Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
 };
@@ -180,6 +180,7 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
             .iter()
             .map(|rule| interest(sandbox, rule, options))
             .collect(),
+        prefilters: Mutex::default(),
     };
     let threads = options.threads.max(1);
     // Few jobs for many threads (one large log, say): the classifiers of a
@@ -476,9 +477,27 @@ struct Runner<'r> {
     /// Each rule's interest (by pack index), when it is a log scanner that
     /// declares one and the run prefilters.
     interests: Vec<Option<Interest>>,
+    /// The search for each set of rules that read jobs together (their
+    /// pack indexes), built once per run: building one costs more than
+    /// searching a small log.
+    prefilters: Mutex<HashMap<Vec<usize>, Option<Arc<Prefilter>>>>,
 }
 
 impl Runner<'_> {
+    /// The search for the lines `rules` want, or `None` when none of them
+    /// declares an interest.
+    fn prefilter(&self, rules: Vec<usize>) -> Option<Arc<Prefilter>> {
+        let mut built = self.prefilters.lock().expect("no thread panics holding it");
+        built
+            .entry(rules)
+            .or_insert_with_key(|rules| {
+                let interests: Vec<Option<&Interest>> =
+                    rules.iter().map(|&r| self.interests[r].as_ref()).collect();
+                Prefilter::new(&interests).map(Arc::new)
+            })
+            .clone()
+    }
+
     fn derive(
         &self,
         index: usize,
@@ -608,11 +627,9 @@ impl Runner<'_> {
         out: &mut Collected,
     ) {
         let first_findings: Vec<usize> = lanes.iter().map(|l| l.collected.findings.len()).collect();
-        let interests: Vec<Option<&Interest>> = lanes
-            .iter()
-            .map(|l| self.interests[l.rule].as_ref())
-            .collect();
-        let prefilter = Prefilter::new(&interests);
+        let rules: Vec<usize> = lanes.iter().map(|l| l.rule).collect();
+        let prefilter = self.prefilter(rules);
+        let prefilter = prefilter.as_deref();
         let mut windows = match job.reader() {
             Ok(reader) => Windows::new(reader, window_bytes, overlap),
             Err(e) => {
@@ -683,7 +700,7 @@ impl Runner<'_> {
             };
             let window_overlap = window.overlap;
             let read_bytes = wit.text.len() + wit.meta.as_ref().map_or(0, String::len);
-            if let Some(prefilter) = &prefilter {
+            if let Some(prefilter) = prefilter {
                 for (lane, hits) in lanes.iter_mut().zip(prefilter.hits(&wit.text)) {
                     lane.hits = hits;
                 }

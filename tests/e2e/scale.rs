@@ -286,7 +286,7 @@ fn every_log() -> Vec<String> {
 }
 
 /// The built-in log scanners that declare which lines they read.
-const DECLARE_AN_INTEREST: &[&str] = &["api-errors", "postflight"];
+const DECLARE_AN_INTEREST: &[&str] = &["postflight"];
 
 /// The log scanners that declare an interest get each window with the
 /// lines they did not ask for emptied: over every log in the repository,

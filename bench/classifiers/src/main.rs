@@ -317,7 +317,9 @@ fn main() {
         println!("\nthe prefilter, each rule that declares an interest over the large log:");
         for (id, _) in RULES {
             let pack = pack_of(&sandbox, &[id]);
-            if !pack.rules[0].component.has_prefilter() {
+            let rule = &pack.rules[0];
+            let declared = sandbox.interest(&rule.component, &rule.limits, &rule.config);
+            if !matches!(declared.result, Ok(Some(_))) {
                 continue;
             }
             let every_line = time(args.seconds, || {

@@ -12,7 +12,7 @@
 
 use std::sync::LazyLock;
 
-use augur_sdk::{prefilter::Interest, prelude::*};
+use augur_sdk::prelude::*;
 use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -139,32 +139,6 @@ fn ascii(pattern: &str) -> regex::bytes::Regex {
     // take; every fresh instance pays that cost once.
     regex::bytes::Regex::new(&format!("(?i-u){pattern}")).expect("api-errors patterns compile")
 }
-
-/// The words of the three hints below, as literals: a line without one has
-/// neither hint, and no window of lines is classified for it (see
-/// [`ApiErrors::interest`]).
-const HINT_WORDS: &[&str] = &[
-    "overloaded",
-    "529",
-    "429",
-    "rate_limit",
-    "500",
-    "502",
-    "503",
-    "504",
-    "fetch",
-    "timed",
-    "timeout",
-    "api",
-    "http",
-    "request",
-    "codex",
-    "claude",
-    "anthropic",
-    "openai",
-    "typeerror",
-    "etimedout",
-];
 
 /// A word every keyword pattern contains (a superset of the patterns).
 static KEYWORD_HINT: LazyLock<regex::bytes::Regex> =
@@ -436,15 +410,6 @@ impl LogScanner for ApiErrors {
         };
         ApiErrors::classify(&tail, config)
     }
-
-    /// The lines holding a hint word, and the lines a joined window around
-    /// them spans: a window is only classified when one of its lines holds
-    /// a hint, and then every line of it is within `window_lines - 1` of
-    /// that one, so it reads the same as over the whole log.
-    fn interest(config: &Config) -> Option<Interest> {
-        let reach = u32::try_from(config.window_lines.checked_sub(1)?).ok()?;
-        Some(Interest::literals(HINT_WORDS.iter().copied()).context(reach, reach))
-    }
 }
 
 augur_sdk::export_log_scanner!(ApiErrors);
@@ -629,11 +594,6 @@ mod tests {
                         augur_sdk::scan_in_windows::<ApiErrors>(&job, &config, 256, overlap)
                             .unwrap();
                     assert_eq!(windowed, whole, "{}", entry.display());
-                    // Only the lines of its interest, the others emptied.
-                    let prefiltered =
-                        augur_sdk::scan_prefiltered::<ApiErrors>(&job, &config, 256, overlap)
-                            .unwrap();
-                    assert_eq!(prefiltered, whole, "{} prefiltered", entry.display());
                 }
             }
             logs += 1;
