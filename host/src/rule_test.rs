@@ -182,7 +182,9 @@ fn run_case(
         let lost = diff(&keys(&every_line), &keys(&report));
         if !lost.is_empty() {
             failures.push(format!(
-                "the rule's interest (the lines it says it reads) changes what it finds;                  declare the literals its patterns need, or more context. Reading every line                  against reading its interest:\n{}",
+                "the rule's interest (the lines it says it reads) changes what it finds; \
+                 declare the literals its patterns need, or more context (reading every \
+                 line, then reading its interest):\n{}",
                 lost.join("\n")
             ));
         }
