@@ -43,10 +43,15 @@ impl Prefilter {
     }
 
     /// For each rule, the lines of `text` (indexes from 0) holding one of
-    /// its literals; empty for a rule that reads every line.
-    pub fn hits(&self, text: &str) -> Vec<Vec<u32>> {
+    /// its literals; `None` for a rule that reads every line (it declares
+    /// no interest, or its literals could not be searched for).
+    pub fn hits(&self, text: &str) -> Vec<Option<Vec<u32>>> {
         let bytes = text.as_bytes();
-        let mut out = vec![Vec::new(); self.rules.len()];
+        let mut out: Vec<Option<Vec<u32>>> = self
+            .rules
+            .iter()
+            .map(|r| r.as_ref().map(|_| Vec::new()))
+            .collect();
         let mut line = 0u32;
         let mut counted = 0;
         let mut from = 0;
@@ -58,7 +63,9 @@ impl Prefilter {
             counted = start;
             let text = &bytes[start..end];
             for (rule, hits) in self.rules.iter().zip(&mut out) {
-                if rule.as_ref().is_some_and(|r| r.is_match(text)) {
+                if let (Some(rule), Some(hits)) = (rule, hits)
+                    && rule.is_match(text)
+                {
                     hits.push(line);
                 }
             }
@@ -90,10 +97,10 @@ mod tests {
         let b = Interest::literals(["429", "rate limit"]).normalized();
         let p = Prefilter::new(&[Some(&a), None, Some(&b)]).unwrap();
         let text = "ok\nERROR: boom\nhttp 429\nfine\nRate Limit and error\nend";
-        assert_eq!(p.hits(text), [vec![1, 4], vec![], vec![2, 4]]);
+        assert_eq!(p.hits(text), [Some(vec![1, 4]), None, Some(vec![2, 4])]);
         // The same lines a plain search finds.
-        assert_eq!(p.hits(text)[0], a.hits(text));
-        assert_eq!(p.hits(text)[2], b.hits(text));
+        assert_eq!(p.hits(text)[0].as_ref(), Some(&a.hits(text)));
+        assert_eq!(p.hits(text)[2].as_ref(), Some(&b.hits(text)));
     }
 
     #[test]

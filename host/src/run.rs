@@ -458,8 +458,8 @@ struct Lane {
     rule: usize,
     scanner: bool,
     /// The window's lines holding one of the rule's literals, when it
-    /// declares an interest and the run prefilters.
-    hits: Vec<u32>,
+    /// declares an interest and the run prefilters; `None`: every line.
+    hits: Option<Vec<u32>>,
     /// The last line wanted as context after a hit of an earlier window.
     carry: u32,
     /// A log scanner's state between windows.
@@ -587,7 +587,7 @@ impl Runner<'_> {
                 .map(|rule| Lane {
                     rule,
                     scanner: self.pack.rules[rule].component.is_log_scanner(),
-                    hits: Vec::new(),
+                    hits: None,
                     carry: 0,
                     state: Vec::new(),
                     failed: false,
@@ -714,21 +714,21 @@ impl Runner<'_> {
                 let (component, limits, config) = (&rule.component, &rule.limits, &rule.config);
                 if lane.scanner {
                     // The lines the rule asked for, the others emptied.
-                    let wanted =
-                        self.interests[lane.rule]
-                            .as_ref()
-                            .map(|interest| contract::JobOutput {
-                                text: augur_sdk::prefilter::blank(
-                                    &wit.text,
-                                    wit.first_line,
-                                    interest,
-                                    &lane.hits,
-                                    &mut lane.carry,
-                                ),
-                                source: wit.source.clone(),
-                                meta: wit.meta.clone(),
-                                first_line: wit.first_line,
-                            });
+                    let wanted = match (&self.interests[lane.rule], &lane.hits) {
+                        (Some(interest), Some(hits)) => Some(contract::JobOutput {
+                            text: augur_sdk::prefilter::blank(
+                                &wit.text,
+                                wit.first_line,
+                                interest,
+                                hits,
+                                &mut lane.carry,
+                            ),
+                            source: wit.source.clone(),
+                            meta: wit.meta.clone(),
+                            first_line: wit.first_line,
+                        }),
+                        _ => None,
+                    };
                     let outcome = self.sandbox.scan(
                         component,
                         limits,

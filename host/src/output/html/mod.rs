@@ -546,7 +546,9 @@ fn thresholds(metric: Metric, findings: &[&FindingOut]) -> Vec<Threshold> {
         }
     }
     let mut seen: Vec<Threshold> = Vec::new();
-    for t in out {
+    // A rule's data is untrusted: a threshold off the number line is not
+    // drawn (it would put `NaN` in the page).
+    for t in out.into_iter().filter(|t| t.y.is_finite()) {
         if !seen
             .iter()
             .any(|s| s.label == t.label && (s.y - t.y).abs() < 1e-9)
@@ -736,5 +738,9 @@ mod tests {
         assert_eq!(coverage.len(), 1);
         assert_eq!(coverage[0].y, 60.0);
         assert!(thresholds(Metric::Types, &[&f, &c]).is_empty());
+        // Data off the number line draws nothing.
+        let mut huge = finding(2, Severity::Low);
+        huge.data = serde_json::json!({"metric": "types", "threshold_percent": 1e300, "oldest_count": 1e300});
+        assert!(thresholds(Metric::Types, &[&huge]).is_empty());
     }
 }
