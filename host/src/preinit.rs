@@ -106,6 +106,9 @@ pub(crate) fn prepare(
     store
         .set_fuel(u64::MAX)
         .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+    // The memories are read whole, past the rule's `output_bytes` (what it
+    // may hand the host in one call); `memory_mib` already bounds them.
+    store.set_hostcall_fuel(usize::MAX);
     store
         .data_mut()
         .extend_deadline(Instant::now() + Duration::from_secs(600));

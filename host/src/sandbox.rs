@@ -177,6 +177,11 @@ impl Sandbox {
         // Never used (calls are synchronous), but wasmtime requires it to be
         // at least the wasm stack.
         config.async_stack_size(stack_bytes.max(2 << 20) + (1 << 20));
+        // For whoever profiles augur: `AUGUR_PERFMAP=1` writes
+        // /tmp/perf-<pid>.map, so that `perf report` names rules' functions.
+        if std::env::var_os("AUGUR_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         if setup {
             config.cranelift_opt_level(wasmtime::OptLevel::None);
             config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);

@@ -193,14 +193,16 @@ fn strip_decorations(line: &str) -> &str {
     // GitHub Actions and Azure Pipelines workflow commands.
     rest = crate::input::strip_workflow_command(rest);
     // Markers whose `\r\e[0K` was lost on the way.
-    for marker in [
-        "section_start:",
-        "section_end:",
-        "travis_fold:",
-        "travis_time:",
-    ] {
-        if let Some(tail) = rest.strip_prefix(marker) {
-            rest = tail.split_once(' ').map_or("", |(_, text)| text);
+    if rest.starts_with("section_") || rest.starts_with("travis_") {
+        for marker in [
+            "section_start:",
+            "section_end:",
+            "travis_fold:",
+            "travis_time:",
+        ] {
+            if let Some(tail) = rest.strip_prefix(marker) {
+                rest = tail.split_once(' ').map_or("", |(_, text)| text);
+            }
         }
     }
     if let Some(tail) = rest.strip_prefix("_bk;t=") {
@@ -353,11 +355,17 @@ fn leading_number(s: &str) -> Option<i64> {
 pub fn outcome_in(line: &str) -> Option<Outcome> {
     let line = line.trim();
     // The CI systems' own lines start with one of these bytes (`🚨` with
-    // 0xF0); any other line can only be a command's `exit status N`.
+    // 0xF0), and all but those of the first group say `exit`; any other
+    // line can only be a command's `exit status N`. Most lines fail both
+    // looks, which cost less than comparing prefixes.
+    let says_exit = crate::input::has_exit(line.as_bytes());
     match line.as_bytes().first() {
-        Some(b'B' | b'C' | b'D' | b'E' | b'F' | b'J' | b'P' | b'S' | b'T' | b'U' | b'Y')
-        | Some(b'[' | b'r' | b's' | b'+' | 0xF0) => {}
-        _ => return crate::exit_code_in(line).map(|c| Outcome::code(Scope::Command, c)),
+        Some(b'B' | b'E' | b'F' | b'J' | b'T' | b'Y' | b'[' | b'r') => {}
+        Some(b'C' | b'D' | b'P' | b'S' | b'U' | b's' | b'+' | 0xF0) if says_exit => {}
+        _ if says_exit => {
+            return crate::exit_code_in(line).map(|c| Outcome::code(Scope::Command, c));
+        }
+        _ => return None,
     }
     let after = |prefix: &str| line.strip_prefix(prefix);
     // Whole jobs.
@@ -412,15 +420,19 @@ pub fn outcome_in(line: &str) -> Option<Outcome> {
             ..Outcome::said(Scope::Job, true, aborted)
         });
     }
+    if line.starts_with("Build step '") && line.ends_with("' marked build as failure") {
+        return Some(Outcome::said(Scope::Step, true, false));
+    }
+    // Every line below says `exit`.
+    if !says_exit {
+        return None;
+    }
     // CI steps.
     // A GitHub Actions action whose tool failed.
     if line.starts_with("The process '")
         && let Some(at) = line.rfind("' failed with exit code ")
     {
         return leading_number(&line[at + 24..]).map(|c| Outcome::code(Scope::Step, c));
-    }
-    if line.starts_with("Build step '") && line.ends_with("' marked build as failure") {
-        return Some(Outcome::said(Scope::Step, true, false));
     }
     if line.starts_with("The command \"") {
         for marker in ["\" exited with ", "\" failed and exited with "] {
@@ -569,11 +581,15 @@ impl Reader {
     /// Reads the next line: `raw` as the log holds it, `clean` as [`clean`]
     /// returned it.
     pub fn read(&mut self, n: u32, raw: &str, clean: &str) -> Read {
-        if self.system.is_none() && (raw.starts_with("\u{1b}_bk;t=") || raw.starts_with("_bk;t=")) {
+        if self.system.is_none()
+            && matches!(raw.as_bytes().first(), Some(0x1b | b'_'))
+            && (raw.starts_with("\u{1b}_bk;t=") || raw.starts_with("_bk;t="))
+        {
             self.system = Some(System::Buildkite);
         }
         let marker = marker_text(raw);
-        let error_annotation = marker.starts_with("##[error]");
+        let error_annotation =
+            marker.as_bytes().first() == Some(&b'#') && marker.starts_with("##[error]");
         let mut outcome = None;
         let role = self.role(n, marker, error_annotation, clean, &mut outcome);
         Read {

@@ -271,59 +271,83 @@ pub(crate) fn strip_workflow_command(line: &str) -> &str {
 /// `line` without a leading RFC 3339 timestamp (optionally in brackets) and
 /// the one space after it.
 pub(crate) fn strip_timestamp(line: &str) -> &str {
-    let (bracketed, b) = match line.as_bytes() {
-        [b'[', rest @ ..] => (true, rest),
-        all => (false, all),
-    };
-    let digits = |range: std::ops::Range<usize>| {
-        b.get(range)
-            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
-    };
-    let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
-    let shaped = digits(0..4)
-        && at(4, b"-")
-        && digits(5..7)
-        && at(7, b"-")
-        && digits(8..10)
-        && at(10, b"T ")
-        && digits(11..13)
-        && at(13, b":")
-        && digits(14..16)
-        && at(16, b":")
-        && digits(17..19);
+    // Every line of some logs passes here: plain byte comparisons, the
+    // cheapest first (most lines fail at their first byte).
+    let b = line.as_bytes();
+    let s = usize::from(b.first() == Some(&b'['));
+    let digit = |i: usize| b.get(s + i).is_some_and(u8::is_ascii_digit);
+    let at = |i: usize, c: u8| b.get(s + i) == Some(&c);
+    // `YYYY-MM-DDTHH:MM:SS`, or a space for the `T`.
+    let shaped = b"dddd-dd-ddTdd:dd:dd"
+        .iter()
+        .enumerate()
+        .all(|(i, &c)| match c {
+            b'd' => digit(i),
+            b'T' => at(i, b'T') || at(i, b' '),
+            c => at(i, c),
+        });
     if !shaped {
         return line;
     }
     let mut i = 19;
-    if at(i, b".,") {
+    if at(i, b'.') || at(i, b',') {
         i += 1;
-        while at(i, b"0123456789") {
+        while digit(i) {
             i += 1;
         }
     }
-    if at(i, b"Z") {
+    if at(i, b'Z') {
         i += 1;
-    } else if at(i, b"+-") && digits(i + 1..i + 3) {
+    } else if (at(i, b'+') || at(i, b'-')) && digit(i + 1) && digit(i + 2) {
         i += 3;
-        if at(i, b":") {
+        if at(i, b':') {
             i += 1;
         }
-        if digits(i..i + 2) {
+        if digit(i) && digit(i + 1) {
             i += 2;
         }
     }
-    if bracketed {
-        if !at(i, b"]") {
+    if s == 1 {
+        if !at(i, b']') {
             return line;
         }
         i += 1;
     }
-    let start = usize::from(bracketed) + i;
-    match line.as_bytes().get(start) {
+    let start = s + i;
+    match b.get(start) {
         Some(b' ') => &line[start + 1..],
         None => &line[start..],
         Some(_) => line,
     }
+}
+
+/// Whether `b` holds `exit` in any ASCII case. This runs on every line a
+/// CI reader reads, and most lines hold no `x`: look for one eight bytes at
+/// a time (a component has no SIMD), then at its neighbours.
+pub(crate) fn has_exit(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let exit_at = |i: usize| {
+        b[i] | 0x20 == b'x'
+            && i >= 1
+            && i + 2 < b.len()
+            && b[i - 1] | 0x20 == b'e'
+            && b[i + 1] | 0x20 == b'i'
+            && b[i + 2] | 0x20 == b't'
+    };
+    let mut words = b.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        // Lower-cased (as far as `x` goes), then xor'ed with `x`: a byte is
+        // zero where the word holds an `x` or an `X`.
+        let w = (u64::from_le_bytes(word.try_into().expect("8 bytes")) | (ONES * 0x20))
+            ^ (ONES * u64::from(b'x'));
+        if w.wrapping_sub(ONES) & !w & HIGH != 0 && (at..at + 8).any(exit_at) {
+            return true;
+        }
+        at += 8;
+    }
+    (at..b.len()).any(exit_at)
 }
 
 /// The exit code a log line reports, when it is an exit line: `exit: 2`
@@ -331,11 +355,7 @@ pub(crate) fn strip_timestamp(line: &str) -> &str {
 /// completed with exit code 2`, `exited with code 2` or `exit status 2`
 /// (any case).
 pub fn exit_code_in(line: &str) -> Option<i64> {
-    let has_exit = line
-        .as_bytes()
-        .windows(4)
-        .any(|w| w.eq_ignore_ascii_case(b"exit"));
-    if !has_exit {
+    if !has_exit(line.as_bytes()) {
         return None;
     }
     let lower = line.trim().to_ascii_lowercase();
@@ -373,6 +393,27 @@ pub fn exit_code_in(line: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn has_exit_finds_exit_in_any_case_at_any_place() {
+        let plain = |b: &[u8]| b.windows(4).any(|w| w.eq_ignore_ascii_case(b"exit"));
+        // Every offset across the eight-byte words, every case, and the
+        // bytes a word-at-a-time search could confuse with `x`.
+        for word in [
+            "exit", "EXIT", "eXiT", "exi", "xit", "ex1t", "EXIt", "ext", "x",
+        ] {
+            for pad in 0..20 {
+                for filler in ["a", "\u{f8}", "X", "e", "\u{0}"] {
+                    let line = format!("{}{word}{}", filler.repeat(pad), filler.repeat(pad % 7));
+                    assert_eq!(
+                        has_exit(line.as_bytes()),
+                        plain(line.as_bytes()),
+                        "{line:?}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn keeps_unknown_fields() {
