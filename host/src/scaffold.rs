@@ -36,6 +36,14 @@ const SDK_FILES: &[(&str, &str)] = &[
         "src/patterns/warm-up.log",
         include_str!("../../sdk/src/patterns/warm-up.log"),
     ),
+    (
+        "src/patterns/warm-up-real.log",
+        include_str!("../../sdk/src/patterns/warm-up-real.log"),
+    ),
+    (
+        "src/patterns/WARM-UP-SOURCES.md",
+        include_str!("../../sdk/src/patterns/WARM-UP-SOURCES.md"),
+    ),
     ("src/series.rs", include_str!("../../sdk/src/series.rs")),
     ("src/window.rs", include_str!("../../sdk/src/window.rs")),
 ];
@@ -98,12 +106,16 @@ strip = "debuginfo"
 
 const CLASSIFIER: &str = include_str!("scaffold/classifier.rs.tmpl");
 const DERIVER: &str = include_str!("scaffold/deriver.rs.tmpl");
+const LOG_SCANNER: &str = include_str!("scaffold/log-scanner.rs.tmpl");
 
 /// What a new rule is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RuleKind {
     /// Reads one job's output.
     Classifier,
+    /// Reads one job's output window by window, carrying its own state: a
+    /// log of any size in bounded memory.
+    LogScanner,
     /// Reads one repository's snapshot series.
     Deriver,
 }
@@ -145,6 +157,13 @@ pub fn new_rule(id: &str, kind: RuleKind, dir: &Path) -> Result<Vec<PathBuf>, St
                 format!("Compiling app v1.0.0\n{DEPRECATED_LINE}\nFinished\n"),
             )],
         ),
+        RuleKind::LogScanner => (
+            LOG_SCANNER,
+            vec![(
+                "tests/cases/flaky-download/output.log",
+                format!("Downloading deps\n{RETRY_LINE}\nDownloaded deps\nTests passed\n"),
+            )],
+        ),
         RuleKind::Deriver => (
             DERIVER,
             vec![
@@ -169,6 +188,16 @@ pub fn new_rule(id: &str, kind: RuleKind, dir: &Path) -> Result<Vec<PathBuf>, St
                 "low",
                 "The job uses deprecated features",
                 &[id, "deprecation/warning", DEPRECATED_LINE],
+                &["L2"],
+            ),
+        ),
+        RuleKind::LogScanner => (
+            "flaky-download",
+            expected(
+                "flakiness/retries",
+                "low",
+                "The job needed retries",
+                &[id, "flakiness/retries", RETRY_LINE],
                 &["L2"],
             ),
         ),
@@ -215,6 +244,8 @@ pub fn new_rule(id: &str, kind: RuleKind, dir: &Path) -> Result<Vec<PathBuf>, St
 
 /// The line the classifier's case finds.
 const DEPRECATED_LINE: &str = "warning: use of deprecated function `old_api`: use `new_api`";
+/// The line the log scanner's case finds.
+const RETRY_LINE: &str = "Connection reset by peer; retrying in 2s (attempt 2 of 5)";
 
 fn expected(kind: &str, severity: &str, title: &str, parts: &[&str], evidence: &[&str]) -> String {
     let mut text = serde_json::to_string_pretty(&serde_json::json!({
@@ -251,6 +282,9 @@ path = "target/wasm32-wasip2/release/@CRATE@.wasm"
 fn readme(id: &str, kind: RuleKind, case: &str) -> String {
     let what = match kind {
         RuleKind::Classifier => "a classifier: it reads one job's output",
+        RuleKind::LogScanner => {
+            "a log scanner: it reads one job's output window by window, so a log of any size"
+        }
         RuleKind::Deriver => "a deriver: it reads one repository's snapshot series",
     };
     format!(

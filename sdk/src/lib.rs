@@ -94,19 +94,111 @@ pub trait Rule {
     fn setup() {}
 }
 
-/// A rule over one repository's snapshot series.
+/// A rule over one repository's snapshot series. Export it with
+/// [`export_deriver!`].
+///
+/// ```
+/// use augur_sdk::prelude::*;
+///
+/// /// Reports a lint count that grew from the first snapshot to the last.
+/// pub struct LintGrowing;
+///
+/// #[derive(Default, serde::Deserialize, schemars::JsonSchema)]
+/// #[serde(default, deny_unknown_fields)]
+/// pub struct Config {}
+///
+/// impl Rule for LintGrowing {
+///     type Config = Config;
+///     const ID: &'static str = "lint-growing";
+///     const VERSION: &'static str = "0.1.0";
+///     const DESCRIPTION: &'static str = "Finds a lint count that grew";
+///     const KINDS: &'static [&'static str] = &["lint/growing"];
+/// }
+///
+/// impl Deriver for LintGrowing {
+///     fn derive(series: &[Snapshot], _: &Config) -> Result<Vec<Finding>, RuleError> {
+///         let lint = |s: &Snapshot| s.signals.lint.as_ref().and_then(|l| l.count);
+///         let (Some(first), Some(last)) = (series.first(), series.last()) else {
+///             return Ok(Vec::new());
+///         };
+///         let (Some(from), Some(to)) = (lint(first), lint(last)) else {
+///             return Ok(Vec::new());
+///         };
+///         if to <= from {
+///             return Ok(Vec::new());
+///         }
+///         Ok(vec![
+///             Finding::new("lint/growing", Severity::Medium, "Lint violations are growing")
+///                 .fingerprint(fingerprint(&[Self::ID, "lint/growing", &last.repo]))
+///                 // A snapshot's evidence is a JSON pointer into it.
+///                 .evidence(Evidence::at_pointer(first, "/signals/lint/count", from.to_string()))
+///                 .evidence(Evidence::at_pointer(last, "/signals/lint/count", to.to_string())),
+///         ])
+///     }
+/// }
+///
+/// augur_sdk::export_deriver!(LintGrowing);
+///
+/// let snapshot = |at: &str, n: u64| {
+///     let text = format!(r#"{{"repo": "acme/web", "observed_at": "{at}", "signals": {{"lint": {{"count": {n}}}}}}}"#);
+///     Snapshot::from_json("s.json", &text).unwrap()
+/// };
+/// let series = [snapshot("2026-01-01T00:00:00Z", 3), snapshot("2026-01-08T00:00:00Z", 9)];
+/// let found = LintGrowing::derive(&series, &Config::default()).unwrap();
+/// assert_eq!(found[0].evidence[1].locator, "/signals/lint/count");
+/// ```
 pub trait Deriver: Rule {
     /// `series` is one repository's snapshots, oldest first.
     fn derive(series: &[Snapshot], config: &Self::Config) -> Result<Vec<Finding>, RuleError>;
 }
 
-/// A rule over one job output.
+/// A rule over one job output, whole. Export it with
+/// [`export_classifier!`]. For CI logs, which can be of any size, prefer a
+/// [`LogScanner`].
+///
+/// ```
+/// use augur_sdk::prelude::*;
+///
+/// /// Reports the first line that says `Segmentation fault`.
+/// pub struct Segfault;
+///
+/// #[derive(Default, serde::Deserialize, schemars::JsonSchema)]
+/// #[serde(default, deny_unknown_fields)]
+/// pub struct Config {}
+///
+/// impl Rule for Segfault {
+///     type Config = Config;
+///     const ID: &'static str = "segfault";
+///     const VERSION: &'static str = "0.1.0";
+///     const DESCRIPTION: &'static str = "Finds a crashed process";
+///     const KINDS: &'static [&'static str] = &["crash/segfault"];
+/// }
+///
+/// impl Classifier for Segfault {
+///     fn classify(job: &Job, _: &Config) -> Result<Vec<Finding>, RuleError> {
+///         // Lines are numbered as the log's (`first_line` on).
+///         let Some((n, line)) = job.lines().find(|(_, l)| l.contains("Segmentation fault")) else {
+///             return Ok(Vec::new());
+///         };
+///         Ok(vec![
+///             Finding::new("crash/segfault", Severity::High, "A process crashed")
+///                 .fingerprint(fingerprint(&[Self::ID, "crash/segfault"]))
+///                 .evidence(Evidence::at_lines(job, n, n, augur_sdk::excerpt(line)))
+///                 .action("Run the crashing command under a debugger"),
+///         ])
+///     }
+/// }
+///
+/// augur_sdk::export_classifier!(Segfault);
+///
+/// let job = Job::from_text("build.log", "make test\nSegmentation fault (core dumped)\n");
+/// let found = Segfault::classify(&job, &Config::default()).unwrap();
+/// assert_eq!(found[0].evidence[0].locator, "L2");
+/// ```
 pub trait Classifier: Rule {
     fn classify(job: &Job, config: &Self::Config) -> Result<Vec<Finding>, RuleError>;
 }
 
-/// A rule over the findings of the whole run: it runs once, after every
-/// deriver and classifier, and sees what they found across all inputs.
 /// A classifier that reads a log window by window, so that a log of any
 /// size is read in bounded memory. The host calls [`scan`](LogScanner::scan)
 /// for each window in order, then [`finish`](LogScanner::finish) once; every
@@ -118,6 +210,73 @@ pub trait Classifier: Rule {
 /// Export it with [`export_log_scanner!`], which also exports a
 /// [`Classifier`]-style `classify` that scans a whole log in one window.
 /// [`scan_whole`] and [`scan_in_windows`] run it natively, for tests.
+///
+/// ```
+/// use augur_sdk::prelude::*;
+///
+/// /// Counts `warning:` lines over the whole log, however many windows.
+/// pub struct Warnings;
+///
+/// #[derive(Default, serde::Deserialize, schemars::JsonSchema)]
+/// #[serde(default, deny_unknown_fields)]
+/// pub struct Config {}
+///
+/// /// Carried from window to window (as JSON): a count and the first line.
+/// #[derive(Default, serde::Serialize, serde::Deserialize)]
+/// pub struct State {
+///     count: u64,
+///     first: Option<(u32, String)>,
+/// }
+///
+/// impl Rule for Warnings {
+///     type Config = Config;
+///     const ID: &'static str = "warnings";
+///     const VERSION: &'static str = "0.1.0";
+///     const DESCRIPTION: &'static str = "Counts compiler warnings";
+///     const KINDS: &'static [&'static str] = &["build/warnings"];
+/// }
+///
+/// impl LogScanner for Warnings {
+///     type State = State;
+///
+///     fn scan(window: &Job, state: &mut State, _: &Config) -> Result<(), RuleError> {
+///         // `new_lines`: the overlap with the previous window is not counted twice.
+///         for (n, line) in window.new_lines() {
+///             if line.contains("warning:") {
+///                 state.count += 1;
+///                 state.first.get_or_insert_with(|| (n, augur_sdk::excerpt(line)));
+///             }
+///         }
+///         Ok(())
+///     }
+///
+///     fn finish(job: &Job, state: State, _: &Config) -> Result<Vec<Finding>, RuleError> {
+///         let Some((n, text)) = state.first else { return Ok(Vec::new()) };
+///         Ok(vec![
+///             Finding::new("build/warnings", Severity::Low, "The build has warnings")
+///                 .message(format!("{} warnings", state.count))
+///                 .fingerprint(fingerprint(&[Self::ID, "build/warnings"]))
+///                 .evidence(Evidence::at_lines(job, n, n, text)),
+///         ])
+///     }
+///
+///     /// Only the lines holding `warning:` matter (contract 0.1.5).
+///     fn interest(_: &Config) -> Option<augur_sdk::prefilter::Interest> {
+///         Some(augur_sdk::prefilter::Interest::literals(["warning:"]))
+///     }
+/// }
+///
+/// augur_sdk::export_log_scanner!(Warnings);
+///
+/// let log = "cc a.c\nwarning: unused x\ncc b.c\nwarning: unused y\n";
+/// let job = Job::from_text("build.log", log);
+/// let whole = augur_sdk::scan_whole::<Warnings>(&job, &Config::default()).unwrap();
+/// // Windows of 24 bytes with one line of overlap, and only the lines of its
+/// // interest: the same findings.
+/// assert_eq!(whole, augur_sdk::scan_in_windows::<Warnings>(&job, &Config::default(), 24, 1).unwrap());
+/// assert_eq!(whole, augur_sdk::scan_prefiltered::<Warnings>(&job, &Config::default(), 24, 1).unwrap());
+/// assert_eq!(whole[0].message, "2 warnings");
+/// ```
 pub trait LogScanner: Rule {
     type State: Default + serde::Serialize + DeserializeOwned;
 
@@ -222,6 +381,54 @@ fn scan_windows<R: LogScanner>(
     R::finish(&end, __private::load_state::<R>(&state)?, config)
 }
 
+/// A rule over the findings of the whole run: it runs once, after every
+/// deriver and classifier, and sees what they found across all inputs.
+/// Export it with [`export_correlator!`] (or [`export_history_correlator!`]
+/// to also query past runs, see [`history`]).
+///
+/// ```
+/// use augur_sdk::prelude::*;
+///
+/// /// Reports a kind of finding seen in at least two jobs of the run.
+/// pub struct Widespread;
+///
+/// #[derive(Default, serde::Deserialize, schemars::JsonSchema)]
+/// #[serde(default, deny_unknown_fields)]
+/// pub struct Config {}
+///
+/// impl Rule for Widespread {
+///     type Config = Config;
+///     const ID: &'static str = "widespread";
+///     const VERSION: &'static str = "0.1.0";
+///     const DESCRIPTION: &'static str = "Finds one failure across jobs";
+///     const KINDS: &'static [&'static str] = &["run/widespread"];
+/// }
+///
+/// impl Correlator for Widespread {
+///     fn correlate(findings: &[ReportedFinding], _: &Config) -> Result<Vec<Finding>, RuleError> {
+///         let mut by_kind = std::collections::BTreeMap::<&str, Vec<&ReportedFinding>>::new();
+///         for f in findings {
+///             by_kind.entry(f.finding.kind.as_str()).or_default().push(f);
+///         }
+///         Ok(by_kind
+///             .into_iter()
+///             .filter(|(_, seen)| seen.len() >= 2)
+///             .map(|(kind, seen)| {
+///                 let mut finding = Finding::new("run/widespread", Severity::Medium, "One failure in many jobs")
+///                     .message(format!("{kind} in {} jobs", seen.len()))
+///                     .fingerprint(fingerprint(&[Self::ID, kind]));
+///                 // A correlator cites: its evidence is evidence it was given.
+///                 for f in seen {
+///                     finding.evidence.extend(f.finding.evidence.first().cloned());
+///                 }
+///                 finding
+///             })
+///             .collect())
+///     }
+/// }
+///
+/// augur_sdk::export_correlator!(Widespread);
+/// ```
 pub trait Correlator: Rule {
     /// `findings` are in report order. The evidence of a returned finding
     /// must be copied from findings given here: a correlator cites.

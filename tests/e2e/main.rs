@@ -10,6 +10,7 @@ mod eval;
 mod fixtures;
 mod gate;
 mod history;
+mod languages;
 mod packs;
 mod reports;
 mod sandbox;

@@ -276,6 +276,7 @@ fn a_new_rule_builds_and_passes_its_case_outside_the_checkout() {
     };
     for (name, kind, case) in [
         ("my-rule", "classifier", "deprecated-api"),
+        ("my-scanner", "log-scanner", "flaky-download"),
         ("my-deriver", "deriver", "lint-growing"),
     ] {
         let (status, _, stderr) = augur(home.path(), &["new", name, "--kind", kind]);
