@@ -23,6 +23,7 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::{
     input,
@@ -50,7 +51,7 @@ pub struct Expected {
 }
 
 /// The parts of a finding a case pins.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedFinding {
     pub kind: String,
@@ -59,6 +60,11 @@ pub struct ExpectedFinding {
     pub fingerprint: String,
     /// The evidence's locators (`L12`, `L3-L9`, `/signals/lint`), in order.
     pub evidence: Vec<String>,
+    /// Optional, written by hand: fields the finding's `data` must hold
+    /// (an object's keys recursively, any other value exactly). `--accept`
+    /// keeps it while the finding still holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
 }
 
 impl ExpectedFinding {
@@ -69,12 +75,52 @@ impl ExpectedFinding {
             title: f.title.clone(),
             fingerprint: f.fingerprint.clone(),
             evidence: f.evidence.iter().map(|e| e.locator.clone()).collect(),
+            data: None,
         }
     }
 
+    /// The finding without its `data`: what findings are matched by.
     fn line(&self) -> String {
-        serde_json::to_string(self).expect("serializes")
+        serde_json::to_string(&ExpectedFinding {
+            data: None,
+            ..self.clone()
+        })
+        .expect("serializes")
     }
+}
+
+/// Whether `got` holds `want`: every key of an object, recursively; any
+/// other value, exactly.
+fn holds(got: &Value, want: &Value) -> bool {
+    match (got, want) {
+        (Value::Object(got), Value::Object(want)) => want
+            .iter()
+            .all(|(k, w)| got.get(k).is_some_and(|g| holds(g, w))),
+        _ => got == want,
+    }
+}
+
+/// For each expected finding with `data`, the actual finding it matches
+/// (the next one with the same kind, severity, title, fingerprint and
+/// evidence) and whether that one's data holds it.
+fn data_checks<'a>(
+    expected: &'a [ExpectedFinding],
+    actual: &[ExpectedFinding],
+    actual_data: &'a [Value],
+) -> Vec<(&'a ExpectedFinding, Option<(usize, bool)>)> {
+    let mut taken = vec![false; actual.len()];
+    let mut checks = Vec::new();
+    for e in expected {
+        let line = e.line();
+        let matched = (0..actual.len()).find(|&i| !taken[i] && actual[i].line() == line);
+        if let Some(i) = matched {
+            taken[i] = true;
+        }
+        if let Some(want) = &e.data {
+            checks.push((e, matched.map(|i| (i, holds(&actual_data[i], want)))));
+        }
+    }
+    checks
 }
 
 /// How one case went.
@@ -198,10 +244,11 @@ fn run_case(
     for w in report.warnings.iter().filter(|w| w.rule.is_some()) {
         failures.push(format!("warning: {}", w.message));
     }
-    let actual = Expected {
+    let mut actual = Expected {
         fuel: Some(fuel_used(&report)),
         findings: report.findings.iter().map(ExpectedFinding::of).collect(),
     };
+    let actual_data: Vec<Value> = report.findings.iter().map(|f| f.data.clone()).collect();
     let path = case.join("expected.json");
     let expected: Option<Expected> = match std::fs::read_to_string(&path) {
         Ok(text) => Some(
@@ -210,6 +257,15 @@ fn run_case(
         ),
         Err(_) => None,
     };
+    // The data a case pins by hand stays pinned through --accept while the
+    // finding still holds it.
+    if let Some(expected) = &expected {
+        for (e, matched) in data_checks(&expected.findings, &actual.findings, &actual_data) {
+            if let Some((i, true)) = matched {
+                actual.findings[i].data = e.data.clone();
+            }
+        }
+    }
     if options.accept {
         if expected.as_ref() != Some(&actual) {
             let mut text = serde_json::to_string_pretty(&actual).expect("serializes");
@@ -230,7 +286,22 @@ fn run_case(
             "no expected.json: run `augur test --accept` to record what the rule finds".to_owned(),
         ),
         Some(expected) => {
-            failures.extend(diff(&expected.findings, &actual.findings));
+            let differ = diff(&expected.findings, &actual.findings);
+            if differ.is_empty() {
+                for (e, matched) in data_checks(&expected.findings, &actual.findings, &actual_data)
+                {
+                    if let Some((i, false)) = matched {
+                        failures.push(format!(
+                            "the data of {} at {} does not hold {}: it is {}",
+                            e.kind,
+                            e.evidence.join(", "),
+                            e.data.as_ref().map(Value::to_string).unwrap_or_default(),
+                            actual_data[i]
+                        ));
+                    }
+                }
+            }
+            failures.extend(differ);
             if let (Some(recorded), Some(used)) = (expected.fuel, actual.fuel) {
                 let allowed = recorded as f64 * (1.0 + options.fuel_tolerance / 100.0);
                 if used as f64 > allowed {
@@ -386,7 +457,39 @@ mod tests {
             title: "t".into(),
             fingerprint: "0".into(),
             evidence: vec![locator.into()],
+            data: None,
         }
+    }
+
+    #[test]
+    fn pinned_data_is_a_subset_matched_finding_by_finding() {
+        use serde_json::json;
+        assert!(holds(
+            &json!({"class": "Timeout", "n": 2, "inner": {"a": 1, "b": 2}}),
+            &json!({"class": "Timeout", "inner": {"b": 2}})
+        ));
+        assert!(!holds(
+            &json!({"class": "Timeout"}),
+            &json!({"class": "Network"})
+        ));
+        assert!(!holds(&json!({"n": [1, 2]}), &json!({"n": [1]})));
+        assert!(!holds(&json!({}), &json!({"missing": null})));
+
+        // The second `a/y` pins its data; it is matched to the second `a/y`
+        // found, whatever the order of the others.
+        let mut pinned = f("a/y", "L2");
+        pinned.data = Some(json!({"n": 2}));
+        let expected = [f("a/y", "L2"), pinned, f("a/x", "L1")];
+        let actual = [f("a/x", "L1"), f("a/y", "L2"), f("a/y", "L2")];
+        let data = [json!({}), json!({"n": 1}), json!({"n": 2, "m": 0})];
+        let checks = data_checks(&expected, &actual, &data);
+        assert_eq!(checks.len(), 1);
+        assert_eq!(checks[0].1, Some((2, true)));
+        let data = [json!({}), json!({"n": 1}), json!({"n": 3})];
+        assert_eq!(
+            data_checks(&expected, &actual, &data)[0].1,
+            Some((2, false))
+        );
     }
 
     #[test]

@@ -283,7 +283,8 @@ fn readme(id: &str, kind: RuleKind, case: &str) -> String {
     let what = match kind {
         RuleKind::Classifier => "a classifier: it reads one job's output",
         RuleKind::LogScanner => {
-            "a log scanner: it reads one job's output window by window, so a log of any size"
+            "a log scanner: it reads one job's output window by window, so that a log of any size \
+             fits in bounded memory"
         }
         RuleKind::Deriver => "a deriver: it reads one repository's snapshot series",
     };

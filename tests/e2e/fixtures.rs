@@ -17,6 +17,10 @@
 //! Findings must match exactly in number and order (rule, kind, input);
 //! `severity`, `evidence` (the locators, in order) and `data` (a subset) are
 //! checked when given; so is each error's `message_contains`. `--format json --no-timings` is added to `run`.
+//!
+//! A built-in rule's cases of its own, under `plugins/<rule>/tests/cases/`,
+//! run as an author's rule's do (`augur test`); the fixtures here are runs
+//! of packs, of several rules, of bad inputs and of the clock.
 
 use std::{fs, path::Path};
 
@@ -45,6 +49,34 @@ fn fixtures() {
         cases.len(),
         failures.join("\n\n")
     );
+}
+
+/// A built-in's own cases (`plugins/<rule>/tests/cases/`) pass `augur test
+/// --builtin`, exactly as an author's rule passes its cases.
+#[test]
+fn every_builtin_passes_its_own_cases() {
+    let mut tested = Vec::new();
+    for plugin in fs::read_dir(root().join("plugins")).unwrap() {
+        let dir = plugin.unwrap().path();
+        if !dir.join("tests/cases").is_dir() {
+            continue;
+        }
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let out = augur_in(
+            &root(),
+            &["test", dir.to_str().unwrap(), "--builtin", &name],
+            b"",
+        );
+        assert_eq!(out.status, 0, "{name}:\n{}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.trim_end().ends_with(" passed, 0 failed"),
+            "{name}: {}",
+            out.stdout
+        );
+        tested.push(name);
+    }
+    tested.sort();
+    assert!(tested.len() >= 5, "built-ins with cases: {tested:?}");
 }
 
 fn run_case(case: &Path) -> Result<(), String> {
