@@ -257,13 +257,15 @@ fn run_case(
         ),
         Err(_) => None,
     };
-    // The data a case pins by hand stays pinned through --accept while the
-    // finding still holds it.
-    if let Some(expected) = &expected {
-        for (e, matched) in data_checks(&expected.findings, &actual.findings, &actual_data) {
-            if let Some((i, true)) = matched {
-                actual.findings[i].data = e.data.clone();
-            }
+    // The data a case pins by hand, and whether the findings hold it. A
+    // pin stays through --accept while its finding holds it.
+    let pins = expected
+        .as_ref()
+        .map(|e| data_checks(&e.findings, &actual.findings, &actual_data))
+        .unwrap_or_default();
+    for (e, matched) in &pins {
+        if let Some((i, true)) = matched {
+            actual.findings[*i].data = e.data.clone();
         }
     }
     if options.accept {
@@ -288,15 +290,14 @@ fn run_case(
         Some(expected) => {
             let differ = diff(&expected.findings, &actual.findings);
             if differ.is_empty() {
-                for (e, matched) in data_checks(&expected.findings, &actual.findings, &actual_data)
-                {
+                for (e, matched) in &pins {
                     if let Some((i, false)) = matched {
                         failures.push(format!(
                             "the data of {} at {} does not hold {}: it is {}",
                             e.kind,
                             e.evidence.join(", "),
                             e.data.as_ref().map(Value::to_string).unwrap_or_default(),
-                            actual_data[i]
+                            actual_data[*i]
                         ));
                     }
                 }
