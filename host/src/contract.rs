@@ -20,6 +20,32 @@ pub use self::exports::augur::rules::{
     classifier, correlator, deriver, log_scanner, prefilter, rule, setup,
 };
 
+impl From<augur_sdk::Severity> for WitSeverity {
+    fn from(s: augur_sdk::Severity) -> WitSeverity {
+        use augur_sdk::Severity as S;
+        match s {
+            S::Info => WitSeverity::Info,
+            S::Low => WitSeverity::Low,
+            S::Medium => WitSeverity::Medium,
+            S::High => WitSeverity::High,
+            S::Critical => WitSeverity::Critical,
+        }
+    }
+}
+
+impl From<WitSeverity> for augur_sdk::Severity {
+    fn from(s: WitSeverity) -> augur_sdk::Severity {
+        use augur_sdk::Severity as S;
+        match s {
+            WitSeverity::Info => S::Info,
+            WitSeverity::Low => S::Low,
+            WitSeverity::Medium => S::Medium,
+            WitSeverity::High => S::High,
+            WitSeverity::Critical => S::Critical,
+        }
+    }
+}
+
 /// The contract version this host speaks, as in `wit/augur-rules.wit`.
 pub const CONTRACT_VERSION: &str = "0.1.5";
 

@@ -315,6 +315,7 @@ fn eval(sandbox: &Sandbox, args: EvalArgs) -> Result<ExitCode, String> {
         series: Vec::new(),
         jobs: cases.iter().map(|c| c.job.clone()).collect(),
         problems: Vec::new(),
+        findings: Vec::new(),
     };
     let options = RunOptions {
         timings: false,

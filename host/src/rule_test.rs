@@ -3,7 +3,8 @@
 //!
 //! A case is a folder under `tests/cases/`:
 //!
-//! - the input: `output.log` (and an optional `meta.json`), or `snapshots/`;
+//! - the input: `output.log` (and an optional `meta.json`), `snapshots/`,
+//!   or, for a correlator, `findings.json` (the findings of a run);
 //! - an optional `config.toml`: the rule's config, as in a manifest's
 //!   `[rule.config]`;
 //! - `expected.json`: the findings expected (kind, severity, title,
@@ -26,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{
-    input,
+    contract, input,
     output::{plural, write_atomically},
     pack::{Origin, Pack},
     report::{FindingOut, Report},
@@ -324,6 +325,83 @@ fn run_case(
     })
 }
 
+/// A finding a correlator's case gives it, in `findings.json`: a finding as
+/// `augur run --format json` reports it (its other fields are ignored), and
+/// the repository it concerns, which the report leaves out.
+#[derive(Debug, Deserialize)]
+struct GivenFinding {
+    rule: String,
+    input: String,
+    #[serde(default)]
+    repo: Option<String>,
+    kind: String,
+    severity: augur_sdk::Severity,
+    title: String,
+    #[serde(default)]
+    message: String,
+    fingerprint: String,
+    #[serde(default)]
+    evidence: Vec<crate::report::EvidenceOut>,
+    #[serde(default)]
+    actions: Vec<String>,
+    #[serde(default)]
+    data: Option<Value>,
+}
+
+impl GivenFinding {
+    fn reported(self) -> contract::ReportedFinding {
+        contract::ReportedFinding {
+            rule: self.rule,
+            input: self.input,
+            repo: self.repo,
+            finding: contract::WitFinding {
+                kind: self.kind,
+                severity: self.severity.into(),
+                title: self.title,
+                message: self.message,
+                fingerprint: self.fingerprint,
+                evidence: self
+                    .evidence
+                    .into_iter()
+                    .map(|e| contract::WitEvidence {
+                        source: e.source,
+                        locator: e.locator,
+                        excerpt: e.excerpt,
+                    })
+                    .collect(),
+                actions: self.actions,
+                data: self
+                    .data
+                    .unwrap_or_else(|| Value::Object(Default::default()))
+                    .to_string(),
+            },
+        }
+    }
+}
+
+/// `findings.json`: a list of findings, or a report holding them (the
+/// output of `augur run --format json`).
+fn given_findings(path: &Path) -> Result<Vec<contract::ReportedFinding>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read it: {e}", path.display()))?;
+    let list = match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(mut report)) => report.remove("findings").unwrap_or(Value::Null),
+        Ok(list) => list,
+        Err(e) => return Err(format!("{}: not JSON: {e}", path.display())),
+    };
+    let given: Vec<GivenFinding> = serde_path_to_error::deserialize(list).map_err(|e| {
+        format!(
+            "{}: at `{}`: {}; give a list of findings as `augur run --format json` reports them \
+             (rule, input, kind, severity, title, fingerprint, evidence), each with an optional `repo`, \
+             or such a report",
+            path.display(),
+            e.path(),
+            e.inner()
+        )
+    })?;
+    Ok(given.into_iter().map(GivenFinding::reported).collect())
+}
+
 /// A case's inputs, named relative to the case (`output.log`,
 /// `snapshots/a.json`) so that what a rule derives from names is the same
 /// wherever the case is.
@@ -331,8 +409,14 @@ fn case_inputs(case: &Path) -> Result<Inputs, String> {
     let mut problems = Vec::new();
     let log = case.join("output.log");
     let snapshots = case.join("snapshots");
+    let given = case.join("findings.json");
     let mut jobs = Vec::new();
     let mut series = Vec::new();
+    let findings = if given.is_file() {
+        given_findings(&given)?
+    } else {
+        Vec::new()
+    };
     if log.is_file() {
         // The log itself (with the meta.json beside it), not the folder:
         // the case's other files are not logs.
@@ -359,9 +443,10 @@ fn case_inputs(case: &Path) -> Result<Inputs, String> {
     {
         return Err(format!("{}: {}", p.input, p.message));
     }
-    if jobs.is_empty() && series.is_empty() {
+    if jobs.is_empty() && series.is_empty() && !given.is_file() {
         return Err(format!(
-            "{}: no input: a case holds output.log (and meta.json) or snapshots/",
+            "{}: no input: a case holds output.log (and meta.json), snapshots/, or findings.json \
+             (for a correlator)",
             case.display()
         ));
     }
@@ -369,6 +454,7 @@ fn case_inputs(case: &Path) -> Result<Inputs, String> {
         series,
         jobs,
         problems,
+        findings,
     })
 }
 
@@ -490,6 +576,36 @@ mod tests {
         assert_eq!(
             data_checks(&expected, &actual, &data)[0].1,
             Some((2, false))
+        );
+    }
+
+    #[test]
+    fn a_correlators_case_takes_a_list_of_findings_or_a_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("findings.json");
+        let finding = serde_json::json!({
+            "rule": "api-errors", "rule_source": {"builtin": "api-errors"},
+            "input": "jobs/a.log", "repo": "org/a", "kind": "api_error/rate_limit",
+            "severity": "medium", "title": "Rate limited", "fingerprint": "ab12",
+            "evidence": [{"source": "jobs/a.log", "locator": "L3", "excerpt": "429"}],
+        });
+        for text in [
+            serde_json::json!([finding]),
+            serde_json::json!({"version": 1, "findings": [finding], "stats": {}}),
+        ] {
+            std::fs::write(&path, text.to_string()).unwrap();
+            let given = given_findings(&path).unwrap();
+            assert_eq!(given.len(), 1);
+            assert_eq!(given[0].repo.as_deref(), Some("org/a"));
+            assert_eq!(given[0].finding.severity, contract::WitSeverity::Medium);
+            assert_eq!(given[0].finding.evidence[0].locator, "L3");
+            assert_eq!(given[0].finding.data, "{}");
+        }
+        std::fs::write(&path, r#"[{"rule": "r", "input": "i"}]"#).unwrap();
+        let error = given_findings(&path).unwrap_err();
+        assert!(
+            error.contains("at `[0]`") && error.contains("kind"),
+            "{error}"
         );
     }
 

@@ -27,7 +27,7 @@ use crate::{
     prefilter::Prefilter,
     report::{
         ErrorOut, EvidenceOut, FindingOut, InputStats, Interruption, LogOut, Report, RuleStats,
-        Severity, Stats, WarningOut,
+        Stats, WarningOut,
     },
     sandbox::{CallError, CallOutcome, Sandbox},
 };
@@ -38,6 +38,10 @@ pub struct Inputs {
     pub series: Vec<Series>,
     pub jobs: Vec<JobInput>,
     pub problems: Vec<Problem>,
+    /// Findings made before the run (a correlator's test case gives them in
+    /// `findings.json`): the correlators receive them with the run's own,
+    /// in report order. They are not reported again.
+    pub findings: Vec<contract::ReportedFinding>,
 }
 
 pub struct RunOptions {
@@ -230,8 +234,12 @@ pub fn run(sandbox: &Sandbox, pack: &Pack, inputs: &Inputs, options: &RunOptions
     if interrupted.is_none() && !correlators.is_empty() {
         // In report order, so that correlators see the same list every run.
         report.sort();
-        let reported: Vec<contract::ReportedFinding> =
+        let mut reported: Vec<contract::ReportedFinding> =
             report.findings.iter().map(reported_finding).collect();
+        if !inputs.findings.is_empty() {
+            reported.extend(inputs.findings.iter().cloned());
+            reported.sort_by(report_order);
+        }
         let view = InputView::findings(&reported);
         for &index in &correlators {
             let mut collected = Collected::default();
@@ -868,6 +876,32 @@ fn split_state(outcome: CallOutcome<Vec<u8>>, max_state_bytes: usize) -> (CallOu
     )
 }
 
+/// [`Report::sort`]'s order, for findings as a correlator receives them.
+fn report_order(
+    a: &contract::ReportedFinding,
+    b: &contract::ReportedFinding,
+) -> std::cmp::Ordering {
+    fn key(f: &contract::ReportedFinding) -> (&str, &str, &str, &str, &str) {
+        let found = &f.finding;
+        (
+            &f.input,
+            &f.rule,
+            &found.kind,
+            &found.fingerprint,
+            &found.title,
+        )
+    }
+    fn evidence(
+        f: &contract::ReportedFinding,
+    ) -> impl Iterator<Item = (&String, &String, &String)> {
+        let evidence = f.finding.evidence.iter();
+        evidence.map(|e| (&e.source, &e.locator, &e.excerpt))
+    }
+    key(a)
+        .cmp(&key(b))
+        .then_with(|| evidence(a).cmp(evidence(b)))
+}
+
 /// A finding of the report as a correlator receives it.
 fn reported_finding(f: &FindingOut) -> contract::ReportedFinding {
     contract::ReportedFinding {
@@ -876,13 +910,7 @@ fn reported_finding(f: &FindingOut) -> contract::ReportedFinding {
         repo: f.repo.clone(),
         finding: contract::WitFinding {
             kind: f.kind.clone(),
-            severity: match f.severity {
-                Severity::Info => contract::WitSeverity::Info,
-                Severity::Low => contract::WitSeverity::Low,
-                Severity::Medium => contract::WitSeverity::Medium,
-                Severity::High => contract::WitSeverity::High,
-                Severity::Critical => contract::WitSeverity::Critical,
-            },
+            severity: f.severity.into(),
             title: f.title.clone(),
             message: f.message.clone(),
             fingerprint: f.fingerprint.clone(),
@@ -1273,13 +1301,7 @@ fn validate(
         rule: rule.id.clone(),
         rule_source: rule.source.clone(),
         kind: f.kind,
-        severity: match f.severity {
-            contract::WitSeverity::Info => Severity::Info,
-            contract::WitSeverity::Low => Severity::Low,
-            contract::WitSeverity::Medium => Severity::Medium,
-            contract::WitSeverity::High => Severity::High,
-            contract::WitSeverity::Critical => Severity::Critical,
-        },
+        severity: f.severity.into(),
         title: f.title,
         message: f.message,
         fingerprint: f.fingerprint,

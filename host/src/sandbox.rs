@@ -928,7 +928,7 @@ impl contract::augur::rules::history::Host for CallState {
                     at: r.at_text(),
                     rule: r.rule.clone(),
                     kind: r.kind.clone(),
-                    severity: wit_severity(r.severity),
+                    severity: r.severity.into(),
                     fingerprint: r.fingerprint.clone(),
                     input: r.input.clone(),
                     repo: r.repo.clone(),
@@ -938,17 +938,6 @@ impl contract::augur::rules::history::Host for CallState {
                 .collect(),
             truncated,
         }
-    }
-}
-
-fn wit_severity(s: crate::report::Severity) -> contract::WitSeverity {
-    use crate::report::Severity as S;
-    match s {
-        S::Info => contract::WitSeverity::Info,
-        S::Low => contract::WitSeverity::Low,
-        S::Medium => contract::WitSeverity::Medium,
-        S::High => contract::WitSeverity::High,
-        S::Critical => contract::WitSeverity::Critical,
     }
 }
 

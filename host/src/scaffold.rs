@@ -107,6 +107,7 @@ strip = "debuginfo"
 const CLASSIFIER: &str = include_str!("scaffold/classifier.rs.tmpl");
 const DERIVER: &str = include_str!("scaffold/deriver.rs.tmpl");
 const LOG_SCANNER: &str = include_str!("scaffold/log-scanner.rs.tmpl");
+const CORRELATOR: &str = include_str!("scaffold/correlator.rs.tmpl");
 
 /// What a new rule is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -118,6 +119,8 @@ pub enum RuleKind {
     LogScanner,
     /// Reads one repository's snapshot series.
     Deriver,
+    /// Reads every finding of a run, after the other rules.
+    Correlator,
 }
 
 /// Writes the crate of a new rule `id` into `dir` (which must not exist or
@@ -177,6 +180,10 @@ pub fn new_rule(id: &str, kind: RuleKind, dir: &Path) -> Result<Vec<PathBuf>, St
                 ),
             ],
         ),
+        RuleKind::Correlator => (
+            CORRELATOR,
+            vec![("tests/cases/matrix-repeat/findings.json", matrix_findings())],
+        ),
     };
     // What the case expects, worked out as the rule will: the fuel is
     // recorded by the first `augur test --accept`.
@@ -209,6 +216,16 @@ pub fn new_rule(id: &str, kind: RuleKind, dir: &Path) -> Result<Vec<PathBuf>, St
                 "Lint violations are growing",
                 &[id, "lint/growing", "acme/web"],
                 &["/signals/lint/count", "/signals/lint/count"],
+            ),
+        ),
+        RuleKind::Correlator => (
+            "matrix-repeat",
+            expected(
+                "repeat/failure",
+                "high",
+                "The same failure in 2 jobs",
+                &[id, "repeat/failure", "failure-class", MATRIX_FINGERPRINT],
+                &["L212", "L208"],
             ),
         ),
     };
@@ -262,6 +279,60 @@ fn expected(kind: &str, severity: &str, title: &str, parts: &[&str], evidence: &
     text
 }
 
+/// The fingerprint of the failure the correlator's case repeats.
+const MATRIX_FINGERPRINT: &str = "9c1f0a7e52d4b3a8";
+
+/// The correlator's case: what a run over a build matrix found, as
+/// `augur run --format json` reports it (with each job's `repo`). The same
+/// test failure in two of the three jobs, and an unrelated one.
+fn matrix_findings() -> String {
+    let found = |input: &str, kind: &str, title: &str, print: &str, line: u32, excerpt: &str| {
+        serde_json::json!({
+            "rule": "failure-class",
+            "input": input,
+            "repo": "acme/web",
+            "kind": kind,
+            "severity": "high",
+            "title": title,
+            "message": "",
+            "fingerprint": print,
+            "evidence": [{"source": input, "locator": format!("L{line}"), "excerpt": excerpt}],
+            "actions": [],
+            "data": {},
+        })
+    };
+    let failed = "FAILED tests/test_login.py::test_session_expiry - AssertionError";
+    let mut text = serde_json::to_string_pretty(&serde_json::json!([
+        found(
+            "jobs/test-py3.11.log",
+            "failure/validation_failure",
+            "Tests failed",
+            MATRIX_FINGERPRINT,
+            212,
+            failed
+        ),
+        found(
+            "jobs/test-py3.12.log",
+            "failure/validation_failure",
+            "Tests failed",
+            MATRIX_FINGERPRINT,
+            208,
+            failed
+        ),
+        found(
+            "jobs/test-py3.13.log",
+            "failure/dependency_missing",
+            "A dependency is missing",
+            "51b7e3d09a6c2f14",
+            96,
+            "ModuleNotFoundError: No module named 'distutils'",
+        ),
+    ]))
+    .expect("serializes");
+    text.push('\n');
+    text
+}
+
 fn snapshot(at: &str, lint: u64) -> String {
     format!(
         "{{\n  \"repo\": \"acme/web\",\n  \"observed_at\": \"{at}\",\n  \"signals\": {{\"lint\": {{\"count\": {lint}}}}}\n}}\n"
@@ -287,6 +358,9 @@ fn readme(id: &str, kind: RuleKind, case: &str) -> String {
              fits in bounded memory"
         }
         RuleKind::Deriver => "a deriver: it reads one repository's snapshot series",
+        RuleKind::Correlator => {
+            "a correlator: it reads every finding of a run, after the other rules"
+        }
     };
     format!(
         "# {id}\n\n\
@@ -297,7 +371,9 @@ fn readme(id: &str, kind: RuleKind, case: &str) -> String {
          augur test --accept        # records what it finds (and the fuel it uses) as each case's expected.json\n\
          ```\n\n\
          A case is a folder under `tests/cases/` (see `{case}`): the input (`output.log` and an optional\n\
-         `meta.json`, or `snapshots/`), an optional `config.toml` (the rule's `[rule.config]`), and\n\
+         `meta.json`, `snapshots/`, or `findings.json` for a correlator: findings as\n\
+         `augur run --format json` reports them), an optional `config.toml` (the rule's\n\
+         `[rule.config]`), and\n\
          `expected.json`. `augur test` fails a case whose findings differ, or that uses more than its\n\
          recorded fuel plus 10% (`--fuel-tolerance`).\n\n\
          Build the component with `cargo build --release --target wasm32-wasip2`\n\

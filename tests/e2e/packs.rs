@@ -278,6 +278,7 @@ fn a_new_rule_builds_and_passes_its_case_outside_the_checkout() {
         ("my-rule", "classifier", "deprecated-api"),
         ("my-scanner", "log-scanner", "flaky-download"),
         ("my-deriver", "deriver", "lint-growing"),
+        ("my-correlator", "correlator", "matrix-repeat"),
     ] {
         let (status, _, stderr) = augur(home.path(), &["new", name, "--kind", kind]);
         assert_eq!(status, 0, "{stderr}");

@@ -175,6 +175,7 @@ fn main() {
         series: Vec::new(),
         jobs: vec![job],
         problems: Vec::new(),
+        findings: Vec::new(),
     };
     let options = RunOptions {
         timings: true,

@@ -175,6 +175,7 @@ fn run_pack_with(
         series: Vec::new(),
         jobs: jobs.to_vec(),
         problems: Vec::new(),
+        findings: Vec::new(),
     };
     let options = RunOptions {
         timings: true,

@@ -208,6 +208,7 @@ pub(crate) fn load(sandbox: &Sandbox, args: &InputArgs) -> Result<Loaded, String
         series,
         jobs,
         problems,
+        findings: Vec::new(),
     };
     Ok(Loaded {
         pack,
