@@ -7,6 +7,8 @@
 //!   or, for a correlator, `findings.json` (the findings of a run);
 //! - an optional `config.toml`: the rule's config, as in a manifest's
 //!   `[rule.config]`;
+//! - an optional `now.txt`: the time the rule's clock reads (RFC 3339),
+//!   for a case about age; else `augur test --now`, else a fixed time;
 //! - `expected.json`: the findings expected (kind, severity, title,
 //!   fingerprint, evidence locators) and the fuel the case used when it was
 //!   accepted.
@@ -173,10 +175,33 @@ pub fn run_cases(
     options: &TestOptions,
 ) -> Result<Vec<CaseResult>, String> {
     let mut results = Vec::new();
+    let clock = sandbox.run_time();
     for case in cases(dir)? {
-        results.push(run_case(sandbox, origin, &case, options)?);
+        let at = case_clock(&case)?;
+        sandbox.set_run_time(at.unwrap_or(std::time::UNIX_EPOCH + clock));
+        let result = run_case(sandbox, origin, &case, options);
+        sandbox.set_run_time(std::time::UNIX_EPOCH + clock);
+        results.push(result?);
     }
     Ok(results)
+}
+
+/// The time in a case's `now.txt`, if it has one.
+fn case_clock(case: &Path) -> Result<Option<std::time::SystemTime>, String> {
+    let path = case.join("now.txt");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let at =
+        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+            .map_err(|e| {
+                format!(
+                    "{}: `{}` is not an RFC 3339 time like 2026-06-01T12:00:00Z ({e})",
+                    path.display(),
+                    text.trim()
+                )
+            })?;
+    Ok(Some(at.into()))
 }
 
 fn run_case(
@@ -605,6 +630,22 @@ mod tests {
         let error = given_findings(&path).unwrap_err();
         assert!(
             error.contains("at `[0]`") && error.contains("kind"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_case_may_set_its_clock() {
+        let case = tempfile::tempdir().unwrap();
+        assert_eq!(case_clock(case.path()), Ok(None));
+        std::fs::write(case.path().join("now.txt"), "2026-06-01T12:00:00Z\n").unwrap();
+        let at = case_clock(case.path()).unwrap().unwrap();
+        let since = at.duration_since(std::time::UNIX_EPOCH).unwrap();
+        assert_eq!(since.as_secs(), 1_780_315_200);
+        std::fs::write(case.path().join("now.txt"), "June 1st").unwrap();
+        let error = case_clock(case.path()).unwrap_err();
+        assert!(
+            error.contains("now.txt") && error.contains("RFC 3339"),
             "{error}"
         );
     }

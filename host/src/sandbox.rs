@@ -25,7 +25,7 @@
 
 use std::{
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, RwLock,
         atomic::{AtomicBool, Ordering},
     },
     thread,
@@ -69,8 +69,9 @@ pub struct Sandbox {
     engines: Mutex<Vec<Arc<EngineSet>>>,
     /// Every engine, for the ticker to advance.
     tick_list: Arc<Mutex<Vec<Engine>>>,
-    /// The time every rule sees: when the sandbox was made, since the epoch.
-    run_time: Duration,
+    /// The time every rule sees, since the epoch: when the sandbox was made,
+    /// `--now`, or a test case's own clock.
+    run_time: RwLock<Duration>,
     /// Set to stop the running call and every later one (Ctrl-C).
     interrupted: Arc<AtomicBool>,
     /// Where compiled components are kept between runs.
@@ -103,7 +104,13 @@ impl Sandbox {
 
     /// The clock the rules read: the run's time, since the epoch.
     pub fn run_time(&self) -> Duration {
-        self.run_time
+        *self.run_time.read().unwrap()
+    }
+
+    /// Sets the clock the calls from now on read (`augur test`: a case's
+    /// `now.txt`). Times before 1970 read as the epoch.
+    pub fn set_run_time(&self, at: std::time::SystemTime) {
+        *self.run_time.write().unwrap() = since_epoch(at);
     }
 
     /// A sandbox whose rules see the clock frozen at `run_time` (`augur run
@@ -111,14 +118,10 @@ impl Sandbox {
     pub fn at(run_time: std::time::SystemTime) -> Result<Sandbox> {
         let tick_list = Arc::new(Mutex::new(Vec::new()));
         let ticker = EpochTicker::start(tick_list.clone());
-        // Times before 1970 are not a run's time; they read as the epoch.
-        let run_time = run_time
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
         let sandbox = Sandbox {
             engines: Mutex::new(Vec::new()),
             tick_list,
-            run_time,
+            run_time: RwLock::new(since_epoch(run_time)),
             interrupted: Arc::new(AtomicBool::new(false)),
             cache: CompileCache::off(),
             history: Mutex::new(None),
@@ -519,7 +522,7 @@ impl Sandbox {
             return Err(CallError::Interrupted);
         }
         let started = Instant::now();
-        let mut store = self.new_store(&component.engine, limits, bounds, self.run_time)?;
+        let mut store = self.new_store(&component.engine, limits, bounds, self.run_time())?;
         store.data_mut().history = self.history.lock().unwrap().clone();
         let instance = component.pre.instantiate(&mut store);
         let instance = match instance {
@@ -1437,6 +1440,12 @@ impl Roles {
             || (self.classifier && needed.classifier)
             || (self.correlator && needed.correlator)
     }
+}
+
+/// A time as the sandbox's clock reads it. Times before 1970 are not a
+/// run's time; they read as the epoch.
+fn since_epoch(at: std::time::SystemTime) -> Duration {
+    at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
 }
 
 /// Names of a component's exports (its interfaces, for a rule).
