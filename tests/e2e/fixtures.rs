@@ -20,7 +20,7 @@
 //!
 //! A built-in rule's cases of its own, under `plugins/<rule>/tests/cases/`,
 //! run as an author's rule's do (`augur test`); the fixtures here are runs
-//! of packs, of several rules, of bad inputs and of the clock.
+//! of packs, of several rules and of bad inputs.
 
 use std::{fs, path::Path};
 

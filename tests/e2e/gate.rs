@@ -11,14 +11,14 @@ use std::{
 
 use serde_json::Value;
 
-use crate::util::{augur, augur_command, augur_in, root};
+use crate::util::{augur, augur_command, augur_in, case_inputs, root};
 
 const NOW: &str = "2026-11-20T14:00:00Z";
 
 /// The inputs the CI formats are checked over: the examples and the
 /// fixture corpora (snapshots and job logs).
-fn corpora() -> Vec<&'static str> {
-    vec![
+fn corpora() -> Vec<String> {
+    let mut args: Vec<String> = [
         "--snapshots",
         "examples/snapshots",
         "--jobs",
@@ -26,26 +26,25 @@ fn corpora() -> Vec<&'static str> {
         "--jobs",
         "tests/fixtures/classifier-logs/jobs",
         "--jobs",
-        "tests/fixtures/failure-class-logs/jobs",
-        "--jobs",
-        "tests/fixtures/api-errors-logs/jobs",
-        "--jobs",
         "tests/fixtures/green-logs/jobs",
-        "--snapshots",
-        "plugins/staleness/tests/cases/org-abandoned/snapshots",
-        "--snapshots",
-        "plugins/staleness/tests/cases/org-clock-ahead/snapshots",
-        "--snapshots",
-        "plugins/staleness/tests/cases/org-fresh/snapshots",
-        "--snapshots",
-        "plugins/staleness/tests/cases/org-out-of-order/snapshots",
-        "--snapshots",
-        "plugins/staleness/tests/cases/org-stale/snapshots",
         "--jobs",
         "tests/fixtures/cross-repo-series/jobs",
         "--snapshots",
         "tests/fixtures/cross-repo-series/snapshots",
     ]
+    .map(String::from)
+    .into();
+    // The built-ins' own cases.
+    for (rule, flag, input) in [
+        ("failure-class", "--jobs", "output.log"),
+        ("api-errors", "--jobs", "output.log"),
+        ("staleness", "--snapshots", "snapshots"),
+    ] {
+        for path in case_inputs(rule, input) {
+            args.extend([flag.into(), path]);
+        }
+    }
+    args
 }
 
 /// The string `field` of each object of the JSON array `array`.
@@ -60,11 +59,18 @@ fn usage_error(out: &crate::util::Output, says: &str) {
     assert!(out.stderr.contains(says), "{}", out.stderr);
 }
 
-fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["run", "--pack", "builtin", "--now", NOW, "--no-timings"];
+fn run_args(extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["run", "--pack", "builtin", "--now", NOW, "--no-timings"]
+        .map(String::from)
+        .into();
     args.extend(corpora());
-    args.extend_from_slice(extra);
+    args.extend(extra.iter().map(|a| a.to_string()));
     args
+}
+
+/// `args` as `augur` takes them.
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
 }
 
 /// Microsoft's SARIF validator (`Sarif.Multitool`), installed from npm into
@@ -113,12 +119,12 @@ fn sarif_errors(file: &Path) -> Vec<String> {
 fn sarif_passes_microsofts_validator_with_githubs_rules() {
     let dir = tempfile::tempdir().unwrap();
     let sarif = dir.path().join("augur.sarif");
-    let out = augur(&run_args(&[
+    let out = augur(&strs(&run_args(&[
         "--format",
         "sarif",
         "--output",
         sarif.to_str().unwrap(),
-    ]));
+    ])));
     assert_eq!(out.status, 0, "{}", out.stderr);
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
     let run = &doc["runs"][0];
@@ -360,7 +366,7 @@ fn github_annotations_are_escaped_capped_and_summarised() {
     std::fs::write(&summary, "earlier step output\n").unwrap();
     let log_arg = log.to_str().unwrap().to_owned();
     let mut args = run_args(&["--format", "github"]);
-    args.extend(["--jobs", log_arg.as_str()]);
+    args.extend(["--jobs".into(), log_arg]);
     let out = augur_command()
         .args(&args)
         .current_dir(root())
@@ -486,10 +492,10 @@ fn gitlab_and_junit_reports_parse() {
         format!("markdown={}", md.display()),
     ];
     let mut args = run_args(&["--format", "json", "--fail-on", "medium"]);
-    for w in &writes {
-        args.extend(["--write", w.as_str()]);
+    for w in writes {
+        args.extend(["--write".into(), w]);
     }
-    let out = augur(&args);
+    let out = augur(&strs(&args));
     assert_eq!(out.status, 1, "{}", out.stderr);
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
     let findings = report["findings"].as_array().unwrap();

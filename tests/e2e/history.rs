@@ -571,7 +571,7 @@ fn systemic(report: &Value) -> Vec<(String, String, String)> {
 
 #[test]
 fn thirty_days_of_runs_give_the_systemic_patterns_their_thresholds_call_for() {
-    const OOM: &str = "tests/fixtures/failure-class-logs/jobs/oom-killer.log";
+    const OOM: &str = "plugins/failure-class/tests/cases/oom-killer/output.log";
     const RATE_LIMITED: &str = "examples/jobs/agent-rate-limited/output.log";
     let dir = tempfile::tempdir().unwrap();
     // acme/api's `train` job is killed for memory every third day; acme/web's
@@ -677,7 +677,7 @@ fn thirty_days_of_runs_give_the_systemic_patterns_their_thresholds_call_for() {
 fn unknown_failures_are_grouped_by_the_template_of_their_line() {
     let dir = tempfile::tempdir().unwrap();
     let odd = std::fs::read_to_string(
-        crate::util::root().join("tests/fixtures/failure-class-logs/jobs/odd-failure.log"),
+        crate::util::root().join("plugins/failure-class/tests/cases/odd-failure/output.log"),
     )
     .unwrap();
     // The same unclassified failure, its numbers and ids changing.

@@ -197,18 +197,20 @@ fn small_windows_give_the_same_findings_as_whole_logs() {
         )
     };
     let run = |window: Option<usize>| {
-        let out = augur(&[
-            "run",
-            "--pack",
-            pack(window).to_str().unwrap(),
-            "--jobs",
-            "tests/fixtures/failure-class-logs/jobs",
+        let pack = pack(window);
+        let mut args = vec!["run", "--pack", pack.to_str().unwrap()];
+        let logs = crate::util::case_inputs("failure-class", "output.log");
+        for log in &logs {
+            args.extend(["--jobs", log]);
+        }
+        args.extend([
             "--jobs",
             "tests/fixtures/classifier-logs/jobs",
             "--format",
             "json",
             "--no-timings",
         ]);
+        let out = augur(&args);
         assert_eq!(out.status, 0, "{}", out.stderr);
         out.json()
     };
@@ -269,6 +271,8 @@ fn every_log() -> Vec<String> {
     let mut stack = vec![
         root().join("tests/corpus"),
         root().join("tests/fixtures"),
+        // The built-ins' own cases.
+        root().join("plugins"),
         root().join("examples/jobs"),
     ];
     while let Some(d) = stack.pop() {

@@ -128,6 +128,21 @@ impl Output {
 }
 
 /// Runs `augur` with `args` in `dir`, feeding `stdin`.
+/// `<case>/<name>` of each of a built-in's own cases that has it
+/// (`plugins/<rule>/tests/cases/*/output.log`, say), relative to the root,
+/// sorted.
+pub fn case_inputs(rule: &str, name: &str) -> Vec<String> {
+    let cases = format!("plugins/{rule}/tests/cases");
+    let mut found: Vec<String> = std::fs::read_dir(root().join(&cases))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|case| format!("{cases}/{case}/{name}"))
+        .filter(|path| root().join(path).exists())
+        .collect();
+    found.sort();
+    found
+}
+
 pub fn augur_in(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
     let mut child = augur_command()
         .args(args)

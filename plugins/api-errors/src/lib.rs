@@ -573,12 +573,14 @@ mod tests {
 
     #[test]
     fn windows_give_the_same_findings_as_a_whole_log() {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/fixtures/api-errors-logs"
-        );
+        // The rule's cases, the same `augur test` runs through the component.
+        let cases = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases");
         let mut logs = 0;
-        for entry in walk(std::path::Path::new(dir)) {
+        for case in std::fs::read_dir(cases).unwrap() {
+            let entry = case.unwrap().path().join("output.log");
+            if !entry.is_file() {
+                continue;
+            }
             let text = std::fs::read_to_string(&entry).unwrap();
             let job = Job::from_text("job.log", &text);
             for config in [
@@ -599,18 +601,5 @@ mod tests {
             logs += 1;
         }
         assert!(logs >= 5, "{logs}");
-    }
-
-    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                files.extend(walk(&path));
-            } else if path.extension().is_none_or(|e| e != "json" && e != "toml") {
-                files.push(path);
-            }
-        }
-        files
     }
 }

@@ -280,15 +280,24 @@ fn kinds_match_the_classes() {
     assert_eq!(&KINDS[..KINDS.len() - 1], from_classes.as_slice());
 }
 
+/// The rule's cases, the same `augur test` runs through the component.
+const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases");
+
+/// The log of every case, sorted.
+fn case_logs() -> Vec<std::path::PathBuf> {
+    let mut logs: Vec<_> = std::fs::read_dir(CASES)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("output.log"))
+        .filter(|p| p.is_file())
+        .collect();
+    logs.sort();
+    logs
+}
+
 #[test]
 fn windows_give_the_same_findings_as_a_whole_log() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/failure-class-logs/jobs"
-    );
     let mut logs = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in case_logs() {
         let text = std::fs::read_to_string(&path).unwrap();
         let job = Job::from_text(&path.display().to_string(), &text);
         let config = Config {
@@ -330,23 +339,19 @@ fn type_checkers_are_validation_and_compilers_are_build_errors() {
 
 #[test]
 fn the_causal_line_names_the_failure_rather_than_sum_it_up() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/failure-class-logs/jobs"
-    );
-    for (log, class, line) in [
-        ("cargo-test-failed.log", "validation_failure", "L12"),
-        ("jest-failed.log", "validation_failure", "L6"),
-        ("pytest-failed.log", "validation_failure", "L15"),
-        ("unittest-failed.log", "validation_failure", "L4"),
-        ("cargo-build-error.log", "build_error", "L2"),
-        ("oom-killer.log", "oom", "L3"),
+    for (case, class, line) in [
+        ("cargo-test-failed", "validation_failure", "L12"),
+        ("jest-failed", "validation_failure", "L6"),
+        ("pytest-failed", "validation_failure", "L15"),
+        ("unittest-failed", "validation_failure", "L4"),
+        ("cargo-build-error", "build_error", "L2"),
+        ("oom-killer", "oom", "L3"),
     ] {
-        let text = std::fs::read_to_string(format!("{dir}/{log}")).unwrap();
+        let text = std::fs::read_to_string(format!("{CASES}/{case}/output.log")).unwrap();
         assert_eq!(
             verdict(&text, None),
             Some((format!("failure/{class}"), line.to_owned())),
-            "{log}"
+            "{case}"
         );
     }
     // With only a summary, the summary is the causal line.
@@ -358,13 +363,8 @@ fn the_causal_line_names_the_failure_rather_than_sum_it_up() {
 
 #[test]
 fn downloaded_ci_logs_with_timestamps_get_the_same_verdicts() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/failure-class-logs/jobs"
-    );
     let mut logs = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in case_logs() {
         let text = std::fs::read_to_string(&path).unwrap();
         let stamped: String = text
             .lines()
