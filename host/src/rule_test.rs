@@ -93,8 +93,9 @@ impl ExpectedFinding {
 }
 
 /// Whether `got` holds `want`: every key of an object, recursively; any
-/// other value, exactly.
-fn holds(got: &Value, want: &Value) -> bool {
+/// other value, exactly. What a pinned `data` means, here and in the
+/// fixture cases of whole runs.
+pub fn holds(got: &Value, want: &Value) -> bool {
     match (got, want) {
         (Value::Object(got), Value::Object(want)) => want
             .iter()

@@ -15,7 +15,8 @@
 //!   "warnings": [{"input": "..."}] }
 //! ```
 //! Findings must match exactly in number and order (rule, kind, input);
-//! `severity`, `evidence` (the locators, in order) and `data` (a subset) are
+//! `severity`, `evidence` (the locators, in order) and `data` (a subset,
+//! recursively, as `augur test` checks a case's pins) are
 //! checked when given; so is each error's `message_contains`. `--format json --no-timings` is added to `run`.
 //!
 //! A built-in rule's cases of its own, under `plugins/<rule>/tests/cases/`,
@@ -219,7 +220,10 @@ fn check_finding(got: &Value, want: &Value, problems: &mut Vec<String>) {
     }
     if let Some(data) = want.get("data") {
         for (field, value) in data.as_object().unwrap() {
-            if got["data"].get(field) != Some(value) {
+            if !got["data"]
+                .get(field)
+                .is_some_and(|g| augur::rule_test::holds(g, value))
+            {
                 problems.push(format!(
                     "{at}: data.{field} = {} (want {value})",
                     got["data"].get(field).unwrap_or(&Value::Null)
