@@ -100,13 +100,14 @@ impl CompileCache {
     pub fn get_or_compile(
         &self,
         engine: &Engine,
+        pooled: bool,
         digest: &[u8; 32],
         compile: impl FnOnce() -> Result<wasmtime::Result<Component>, crate::sandbox::LoadError>,
     ) -> Result<(wasmtime::Result<Component>, Provenance), crate::sandbox::LoadError> {
         let Some(dir) = self.entries_dir() else {
             return Ok((compile()?, Provenance::Compiled));
         };
-        let prefix = entry_prefix(engine, digest);
+        let prefix = entry_prefix(engine, pooled, digest);
         if let Some(component) = load_entry(engine, &dir, &prefix) {
             return Ok((Ok(component), Provenance::Cached));
         }
@@ -170,11 +171,14 @@ impl CompileCache {
 
 /// What decides whether an entry serves this augur: wasmtime's compatibility
 /// hash (its version, the engine's settings, the target, the CPU features),
-/// and augur's version, as a rule's `setup` ran in this augur's sandbox.
-pub fn engine_key(engine: &Engine) -> u64 {
+/// whether the engine's instances come from the pool (a component that does
+/// not fit the pool is refused there, so it is kept apart), and augur's
+/// version, as a rule's `setup` ran in this augur's sandbox.
+pub fn engine_key(engine: &Engine, pooled: bool) -> u64 {
     // SipHash with fixed keys: the same on every run of this build.
     let mut hasher = std::hash::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
+    pooled.hash(&mut hasher);
     env!("CARGO_PKG_VERSION").hash(&mut hasher);
     crate::contract::CONTRACT_VERSION.hash(&mut hasher);
     hasher.finish()
@@ -182,8 +186,12 @@ pub fn engine_key(engine: &Engine) -> u64 {
 
 /// The start of the file names of `digest` compiled for `engine`; the rest
 /// of a name is the CRC-32 of the file's contents.
-fn entry_prefix(engine: &Engine, digest: &[u8; 32]) -> String {
-    format!("{}-{:016x}-", crate::pack::hex(digest), engine_key(engine))
+fn entry_prefix(engine: &Engine, pooled: bool, digest: &[u8; 32]) -> String {
+    format!(
+        "{}-{:016x}-",
+        crate::pack::hex(digest),
+        engine_key(engine, pooled)
+    )
 }
 
 /// The entries of `dir` whose names start with `prefix`, with the checksum

@@ -26,6 +26,7 @@ pub mod lock;
 pub mod log;
 pub mod output;
 pub mod pack;
+mod pool;
 pub mod prefilter;
 mod preinit;
 pub mod report;

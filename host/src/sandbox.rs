@@ -49,6 +49,7 @@ use crate::{
     history::HistoryView,
     limits::{CallBounds, Limits},
     log::{LogSink, RuleLog},
+    pool::{self, PoolSlots, Slot},
     preinit,
 };
 
@@ -79,12 +80,31 @@ pub struct Sandbox {
     /// Past findings the run's rules may query (`history` interface), when
     /// the run records a history.
     history: Mutex<Option<Arc<HistoryView>>>,
+    /// The calls that may hold a pooled instance at once.
+    slots: PoolSlots,
     _ticker: EpochTicker,
+}
+
+/// What wasmtime says of a component that does not fit the pool's slots.
+const POOL_REFUSAL: &str = "pooling allocator";
+
+/// What an engine is made for.
+#[derive(Clone, Copy)]
+enum EngineUse {
+    /// Running rules' calls, with instances from the pool or not.
+    Call { pooled: bool },
+    /// Running a rule's `setup` once (see [`preinit`]).
+    Setup,
 }
 
 /// An engine for one wasm stack size, and its linker.
 struct EngineSet {
     stack_bytes: usize,
+    /// Asked for with limits that fit the instance pool ([`pool::fits`]),
+    /// for a component that does.
+    fits_pool: bool,
+    /// Its instances come from the pool (it may have been refused).
+    pooled: bool,
     engine: Engine,
     linker: Linker<CallState>,
     /// The engine and linker that run rules' `setup`, made when first needed.
@@ -125,10 +145,11 @@ impl Sandbox {
             interrupted: Arc::new(AtomicBool::new(false)),
             cache: CompileCache::off(),
             history: Mutex::new(None),
+            slots: PoolSlots::for_this_machine(),
             _ticker: ticker,
         };
         // Make the default engine now, so that a broken setup fails early.
-        sandbox.engine_for(Limits::default().stack_bytes())?;
+        sandbox.engine_set(Limits::default().stack_bytes(), !pool::disabled())?;
         Ok(sandbox)
     }
 
@@ -152,14 +173,38 @@ impl Sandbox {
         self.interrupted.load(Ordering::Relaxed)
     }
 
-    fn engine_for(&self, stack_bytes: usize) -> Result<Arc<EngineSet>> {
+    /// The engine for calls on a wasm stack of `stack_bytes`, whose
+    /// instances come from the pool if `fits_pool`.
+    fn engine_set(&self, stack_bytes: usize, fits_pool: bool) -> Result<Arc<EngineSet>> {
         let mut engines = self.engines.lock().unwrap();
-        if let Some(set) = engines.iter().find(|e| e.stack_bytes == stack_bytes) {
+        if let Some(set) = engines
+            .iter()
+            .find(|e| e.stack_bytes == stack_bytes && e.fits_pool == fits_pool)
+        {
             return Ok(set.clone());
         }
-        let (engine, linker) = self.new_engine(stack_bytes, false)?;
+        let pooled = if fits_pool {
+            match self.new_engine(stack_bytes, EngineUse::Call { pooled: true }) {
+                Ok(made) => Some(made),
+                Err(e) => {
+                    // The pool reserves address space up front; a host that
+                    // refuses it still runs rules, each call mapping its own.
+                    tracing::warn!("no instance pool ({e:#}); each call allocates its own memory");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let pooled_made = pooled.is_some();
+        let (engine, linker) = match pooled {
+            Some(made) => made,
+            None => self.new_engine(stack_bytes, EngineUse::Call { pooled: false })?,
+        };
         let set = Arc::new(EngineSet {
             stack_bytes,
+            fits_pool,
+            pooled: pooled_made,
             engine,
             linker,
             setup: std::sync::OnceLock::new(),
@@ -171,7 +216,11 @@ impl Sandbox {
     /// An engine for a wasm stack of `stack_bytes`, and its linker. A setup
     /// engine runs a rule's `setup` once (see [`preinit`]): its code is
     /// compiled in a fraction of the time, without optimisation.
-    fn new_engine(&self, stack_bytes: usize, setup: bool) -> Result<(Engine, Linker<CallState>)> {
+    fn new_engine(
+        &self,
+        stack_bytes: usize,
+        kind: EngineUse,
+    ) -> Result<(Engine, Linker<CallState>)> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.consume_fuel(true);
@@ -185,9 +234,17 @@ impl Sandbox {
         if std::env::var_os("AUGUR_PERFMAP").is_some() {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
-        if setup {
-            config.cranelift_opt_level(wasmtime::OptLevel::None);
-            config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+        match kind {
+            EngineUse::Setup => {
+                config.cranelift_opt_level(wasmtime::OptLevel::None);
+                config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+            }
+            EngineUse::Call { pooled: true } => {
+                config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(
+                    pool::config(self.slots.count()),
+                ));
+            }
+            EngineUse::Call { pooled: false } => {}
         }
         let engine = Engine::new(&config)
             .map_err(anyhow::Error::from)
@@ -225,7 +282,7 @@ impl Sandbox {
             return Ok(made);
         }
         let made = self
-            .new_engine(set.stack_bytes, true)
+            .new_engine(set.stack_bytes, EngineUse::Setup)
             .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         Ok(set.setup.get_or_init(|| made))
     }
@@ -266,23 +323,56 @@ impl Sandbox {
         if bytes[6..8] == [0, 0] {
             return Err(LoadError::CoreModule);
         }
+        let pooled = !pool::disabled() && pool::fits(limits);
+        match self.load_on(pooled, bytes, digest, limits) {
+            // A component whose memories, tables or instance metadata do not
+            // fit the pool's slots runs without the pool, where the limits
+            // (and their errors) are the same.
+            Err(LoadError::Invalid(detail)) if pooled && detail.contains(POOL_REFUSAL) => {
+                tracing::debug!("not from the instance pool: {detail}");
+                self.load_on(false, bytes, digest, limits)
+            }
+            loaded => loaded,
+        }
+    }
+
+    /// Compiles (or takes from the cache) a component on the engine for
+    /// `limits`, pooled or not.
+    fn load_on(
+        &self,
+        pooled: bool,
+        bytes: &[u8],
+        digest: &[u8; 32],
+        limits: &Limits,
+    ) -> Result<(LoadedComponent, Provenance), LoadError> {
         let set = self
-            .engine_for(limits.stack_bytes())
+            .engine_set(limits.stack_bytes(), pooled)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
-        let (compiled, provenance) = self.cache.get_or_compile(&set.engine, digest, || {
-            let exports = exports_of(bytes).unwrap_or_default();
-            if !preinit::exports_setup(&exports) {
-                return self.compile_bytes(&set.engine, bytes);
-            }
-            let (setup_engine, setup_linker) = self.setup_engine(&set)?;
-            match preinit::prepare(self, setup_engine, setup_linker, &set.engine, bytes, limits)? {
-                Ok(prepared) => Ok(Ok(prepared)),
-                Err(why) => {
-                    tracing::warn!("the rule's setup cannot be kept ({why}); each call runs it");
-                    self.compile_bytes(&set.engine, bytes)
-                }
-            }
-        })?;
+        let (compiled, provenance) =
+            self.cache
+                .get_or_compile(&set.engine, set.pooled, digest, || {
+                    let exports = exports_of(bytes).unwrap_or_default();
+                    if !preinit::exports_setup(&exports) {
+                        return self.compile_bytes(&set.engine, bytes);
+                    }
+                    let (setup_engine, setup_linker) = self.setup_engine(&set)?;
+                    match preinit::prepare(
+                        self,
+                        setup_engine,
+                        setup_linker,
+                        &set.engine,
+                        bytes,
+                        limits,
+                    )? {
+                        Ok(prepared) => Ok(Ok(prepared)),
+                        Err(why) => {
+                            tracing::warn!(
+                                "the rule's setup cannot be kept ({why}); each call runs it"
+                            );
+                            self.compile_bytes(&set.engine, bytes)
+                        }
+                    }
+                })?;
         let component = compiled.map_err(|e| {
             let detail = format!("{e:#}");
             // A cut file ends early, or its sections claim more bytes than it has.
@@ -517,10 +607,16 @@ impl Sandbox {
         component: &LoadedComponent,
         limits: &Limits,
         bounds: CallBounds,
-    ) -> Result<Call, CallError> {
+    ) -> Result<Call<'_>, CallError> {
         if self.is_interrupted() {
             return Err(CallError::Interrupted);
         }
+        // Taken before the store, so given back after it is dropped.
+        let slot = if component.pooled {
+            self.slots.take()
+        } else {
+            Slot::none()
+        };
         let started = Instant::now();
         let mut store = self.new_store(&component.engine, limits, bounds, self.run_time())?;
         store.data_mut().history = self.history.lock().unwrap().clone();
@@ -535,6 +631,7 @@ impl Sandbox {
             started,
             limits: *limits,
             bounds,
+            _slot: slot,
         })
     }
 
@@ -727,6 +824,7 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
         .any(|(name, _)| contract::export_version(name, "history").is_some());
     Ok(LoadedComponent {
         engine: set.engine.clone(),
+        pooled: set.pooled,
         pre,
         info_indices,
         deriver,
@@ -741,6 +839,8 @@ fn prepare(set: &EngineSet, component: Component) -> Result<LoadedComponent, Loa
 /// A compiled component, linked and ready to instantiate.
 pub struct LoadedComponent {
     engine: Engine,
+    /// Its instances come from the instance pool.
+    pooled: bool,
     pre: InstancePre<CallState>,
     info_indices: rule::GuestIndices,
     deriver: Option<deriver::GuestIndices>,
@@ -1078,15 +1178,18 @@ impl ResourceLimiter for InstanceLimiter {
     }
 }
 
-struct Call {
+struct Call<'s> {
     store: Store<CallState>,
     instance: wasmtime::component::Instance,
     started: Instant,
     limits: Limits,
     bounds: CallBounds,
+    /// The pool slot the instance lives in: last, so it is given back after
+    /// the store is gone.
+    _slot: Slot<'s>,
 }
 
-impl Call {
+impl Call<'_> {
     fn finish<T>(self, result: wasmtime::Result<T>) -> (Result<T, CallError>, Usage, RuleLog) {
         let wall_time = self.started.elapsed();
         let fuel_left = self.store.get_fuel().unwrap_or(0);

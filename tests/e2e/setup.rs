@@ -10,12 +10,18 @@ use crate::{
 fn setup_runs_once_and_every_call_starts_from_what_it_built() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_pack(dir.path(), &guest_rule("setup-probe", ""));
+    // More calls than the threads: instances' slots are reused.
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for i in 0..12 {
+        std::fs::write(logs.join(format!("job-{i}.log")), format!("job {i}\n")).unwrap();
+    }
     let out = augur(&[
         "run",
         "--pack",
         path.to_str().unwrap(),
         "--jobs",
-        "examples/jobs",
+        logs.to_str().unwrap(),
         "--format",
         "json",
         "--threads",
@@ -30,12 +36,14 @@ fn setup_runs_once_and_every_call_starts_from_what_it_built() {
     );
     let report = out.json();
     let findings = report["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 4, "{report:#}");
+    assert_eq!(findings.len(), 12, "{report:#}");
     for f in findings {
         // Setup ran before the snapshot, not in this call; the call is the
-        // first of its instance (a fresh one per call); the table is there.
+        // first of its instance (a fresh one per call, whatever slot it
+        // reuses); the table is there; memory it grows is all zero.
         assert_eq!(f["data"]["setups"], 1, "{f:#}");
         assert_eq!(f["data"]["calls_in_this_instance"], 1, "{f:#}");
+        assert_eq!(f["data"]["stale_bytes"], 0, "{f:#}");
         assert_eq!(f["data"]["table_last"], 1_499_999u64 * 1_499_999, "{f:#}");
     }
 }

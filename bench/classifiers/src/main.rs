@@ -18,8 +18,8 @@
 //!   of `tests/corpus` and `../shared/corpora`) on `--threads` threads, and
 //!   the seeds' Python peer (`../shared/bench/seed_peers.py`) on the same
 //!   files;
-//! - the fixture corpus (every log under `tests/fixtures/*/jobs` and
-//!   `examples/jobs`), one call per log: what a CI run of ordinary jobs sees,
+//! - the fixture corpus (every log under `tests/fixtures/*/jobs`,
+//!   `plugins/*/tests/cases` and `examples/jobs`), one call per log: what a CI run of ordinary jobs sees,
 //!   per-job costs included;
 //! - one large log (the corpus repeated to `--large-mib`, 64 by default),
 //!   streamed from disk in windows: the scanning itself;
@@ -104,13 +104,25 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Every log of the fixture corpus and the examples, as the host reads them.
+/// Every log of the fixture corpus, the built-ins' own cases and the
+/// examples, as the host reads them.
 fn corpus_paths() -> Vec<PathBuf> {
     let mut dirs = vec![root().join("examples/jobs")];
     for entry in std::fs::read_dir(root().join("tests/fixtures")).unwrap() {
         let jobs = entry.unwrap().path().join("jobs");
         if jobs.is_dir() {
             dirs.push(jobs);
+        }
+    }
+    for plugin in std::fs::read_dir(root().join("plugins")).unwrap() {
+        let Ok(cases) = std::fs::read_dir(plugin.unwrap().path().join("tests/cases")) else {
+            continue;
+        };
+        for case in cases {
+            let log = case.unwrap().path().join("output.log");
+            if log.is_file() {
+                dirs.push(log);
+            }
         }
     }
     dirs.sort();
@@ -481,8 +493,12 @@ fn real_shaped_corpus(dir: &Path, count: usize, mib: usize) -> usize {
     ] {
         collect_logs(&base, &mut sources);
     }
-    for job_dir in corpus_paths() {
-        collect_logs(&job_dir, &mut sources);
+    for path in corpus_paths() {
+        if path.is_file() {
+            sources.push(path);
+        } else {
+            collect_logs(&path, &mut sources);
+        }
     }
     sources.sort();
     let texts: Vec<Vec<u8>> = sources
