@@ -245,7 +245,7 @@ fn main() {
     let native_corpus: Vec<Job> = corpus.iter().map(native_job).collect();
     let corpus_bytes: usize = native_corpus.iter().map(|j| j.text.len()).sum();
     println!(
-        "corpus: {} logs, {:.1} KB (tests/fixtures/*/jobs and examples/jobs; {} input problems, as the bad-inputs fixture means: {})",
+        "corpus: {} logs, {:.1} KB (tests/fixtures/*/jobs, plugins/*/tests/cases and examples/jobs; {} input problems, as the bad-inputs fixture means: {})",
         corpus.len(),
         corpus_bytes as f64 / 1e3,
         problems.len(),
