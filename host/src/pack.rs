@@ -333,7 +333,7 @@ impl Pack {
     fn from_entries(sandbox: &Sandbox, source: String, entries: Vec<Entry>, needed: Roles) -> Pack {
         // Compile each distinct component once per stack size, however many
         // entries use it.
-        let mut compiled: HashMap<([u8; 32], u64), Arc<LoadedComponent>> = HashMap::new();
+        let mut compiled: HashMap<CompileKey, Arc<LoadedComponent>> = HashMap::new();
         let mut pack = Pack {
             source,
             rules: Vec::new(),
@@ -606,7 +606,7 @@ fn load_entry(
     sandbox: &Sandbox,
     entry: &Entry,
     needed: Roles,
-    compiled: &mut HashMap<([u8; 32], u64), Arc<LoadedComponent>>,
+    compiled: &mut HashMap<CompileKey, Arc<LoadedComponent>>,
 ) -> Result<Loaded, LoadFailure> {
     let name = entry.id.clone().unwrap_or_else(|| entry.origin.to_string());
     let mut source = match &entry.origin {
@@ -666,7 +666,13 @@ fn load_entry(
     if roles_of(&bytes).is_some_and(|roles| roles.idle_in(needed)) {
         return Ok(None);
     }
-    let key = (digest, entry.limits.stack_kib);
+    // One compile serves the entries that share the engine it is made for:
+    // the same wasm stack, and instances from the pool or not.
+    let key = (
+        digest,
+        entry.limits.stack_kib,
+        crate::pool::fits(&entry.limits),
+    );
     let component = match compiled.get(&key) {
         Some(c) => c.clone(),
         None => {
@@ -688,6 +694,10 @@ fn load_entry(
     })?;
     Ok(Some((component, info, source)))
 }
+
+/// What one compile of a component serves: its sha256, the wasm stack
+/// (`stack_kib`), and whether its instances may come from the pool.
+type CompileKey = ([u8; 32], u64, bool);
 
 /// Reads a component file: a regular file (a FIFO or a device would block or
 /// never end) of at most `max_bytes`.

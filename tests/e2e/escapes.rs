@@ -150,6 +150,28 @@ fn tables_are_capped_for_the_whole_instance() {
 }
 
 #[test]
+fn raised_table_limits_hold_beyond_the_instance_pool() {
+    // The same component twice: under the default limits first (it may
+    // share nothing with the second), then with `table_elements` raised
+    // past what a pooled slot holds.
+    let rules = wat_rule("big-table", "id = \"big-table-default\"")
+        + &wat_rule(
+            "big-table",
+            "id = \"big-table-raised\"\n[rule.limits]\ntable_elements = 2_000_000",
+        );
+    let run = run_pack(&rules, &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let e = run.error("big-table-default", "memory_limit");
+    assert!(s(&e["hint"]).contains("table_elements"), "{e:#}");
+    assert!(
+        run.errors_of("big-table-raised").is_empty(),
+        "{:#?}",
+        run.errors_of("big-table-raised")
+    );
+    run.assert_builtins_intact();
+}
+
+#[test]
 fn the_number_of_memories_is_capped() {
     // Too many memories and no instance can be made, not even to ask the
     // rule for its info: it is refused as it loads.
