@@ -46,7 +46,10 @@ use std::{
     collections::HashMap,
     fs,
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
 };
 
 use serde::Deserialize;
@@ -57,7 +60,7 @@ use crate::{
     contract::RuleInfo,
     identity::{self, RuleSource},
     input::{self, BoundedReadError},
-    limits::{Limits, LimitsOverride},
+    limits::{Limits, LimitsOverride, WORKER_STACK_BYTES},
     sandbox::{LoadedComponent, Roles, Sandbox, roles_of},
 };
 
@@ -331,29 +334,26 @@ impl Pack {
     }
 
     fn from_entries(sandbox: &Sandbox, source: String, entries: Vec<Entry>, needed: Roles) -> Pack {
-        // Compile each distinct component once per stack size, however many
-        // entries use it.
-        let mut compiled: HashMap<CompileKey, Arc<LoadedComponent>> = HashMap::new();
         let mut pack = Pack {
             source,
             rules: Vec::new(),
             failures: Vec::new(),
         };
+        let results = load_entries(sandbox, &entries, needed);
         let mut loaded = Vec::new();
-        for entry in entries {
-            // Ctrl-C while loading: stop here; the run reports the interruption.
-            if sandbox.is_interrupted() {
-                break;
-            }
-            match load_entry(sandbox, &entry, needed, &mut compiled) {
-                Ok(Some((component, info, source))) => {
+        for (entry, result) in entries.into_iter().zip(results) {
+            match result {
+                // Ctrl-C while loading: stop here; the run reports the
+                // interruption.
+                None => break,
+                Some(Ok(Some((component, info, source)))) => {
                     loaded.push((entry, component, info, source))
                 }
                 // Nothing to do in this run.
-                Ok(None) => {}
+                Some(Ok(None)) => {}
                 // Cut short by Ctrl-C: not the entry's fault.
-                Err(_) if sandbox.is_interrupted() => break,
-                Err(failure) => pack.failures.push(failure),
+                Some(Err(_)) if sandbox.is_interrupted() => break,
+                Some(Err(failure)) => pack.failures.push(failure),
             }
         }
         // Identity: each id checked, and every id claimed by one entry only,
@@ -598,6 +598,53 @@ pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, Pack
 /// A loaded entry, or `None` when it plays none of the `needed` roles.
 type Loaded = Option<(Arc<LoadedComponent>, RuleInfo, RuleSource)>;
 
+/// Loads every entry, on every core: compiling is most of a cold start, and
+/// a rule's `setup` runs on one thread while another rule compiles. Each
+/// distinct component is compiled once per engine, however many entries use
+/// it. The results are in the entries' order; `None` for an entry not
+/// started because the run was interrupted.
+fn load_entries(
+    sandbox: &Sandbox,
+    entries: &[Entry],
+    needed: Roles,
+) -> Vec<Option<Result<Loaded, LoadFailure>>> {
+    let compiled = Mutex::new(HashMap::new());
+    let results: Vec<Mutex<Option<Result<Loaded, LoadFailure>>>> =
+        entries.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= entries.len() || sandbox.is_interrupted() {
+                break;
+            }
+            let result = load_entry(sandbox, &entries[i], needed, &compiled);
+            *results[i].lock().unwrap() = Some(result);
+        }
+    };
+    let helpers = crate::run::RunOptions::all_cores()
+        .min(entries.len())
+        .saturating_sub(1);
+    std::thread::scope(|scope| {
+        for _ in 0..helpers {
+            // A rule's `info` runs wasm on the thread that loads it.
+            let spawned = std::thread::Builder::new()
+                .name("augur-load".into())
+                .stack_size(WORKER_STACK_BYTES)
+                .spawn_scoped(scope, work);
+            if let Err(e) = spawned {
+                tracing::debug!("loading on fewer threads: {e}");
+                break;
+            }
+        }
+        work();
+    });
+    results
+        .into_iter()
+        .map(|r| r.into_inner().unwrap())
+        .collect()
+}
+
 #[allow(
     clippy::result_large_err,
     reason = "one call per pack entry, when the pack loads: not worth a box"
@@ -606,7 +653,7 @@ fn load_entry(
     sandbox: &Sandbox,
     entry: &Entry,
     needed: Roles,
-    compiled: &mut HashMap<CompileKey, Arc<LoadedComponent>>,
+    compiled: &Mutex<HashMap<CompileKey, Arc<LoadedComponent>>>,
 ) -> Result<Loaded, LoadFailure> {
     let name = entry.id.clone().unwrap_or_else(|| entry.origin.to_string());
     let mut source = match &entry.origin {
@@ -673,15 +720,18 @@ fn load_entry(
         entry.limits.stack_kib,
         crate::pool::fits(&entry.limits),
     );
-    let component = match compiled.get(&key) {
-        Some(c) => c.clone(),
+    let known = compiled.lock().unwrap().get(&key).cloned();
+    let component = match known {
+        Some(c) => c,
+        // Two entries of one component loading at once may both compile
+        // it; the cache keeps one copy.
         None => {
             let (c, provenance) = sandbox
                 .load_with_digest(&bytes, &digest, &entry.limits)
                 .map_err(|e| fail(format!("{}: {e}", entry.origin), &e.hint(), &source))?;
             tracing::debug!(rule = %entry.origin, ?provenance, "loaded");
             let c = Arc::new(c);
-            compiled.insert(key, c.clone());
+            compiled.lock().unwrap().insert(key, c.clone());
             c
         }
     };
