@@ -599,10 +599,11 @@ pub(crate) fn parse_manifest(path: &Path, text: &str) -> Result<Vec<Entry>, Pack
 type Loaded = Option<(Arc<LoadedComponent>, RuleInfo, RuleSource)>;
 
 /// Loads every entry, on every core: compiling is most of a cold start, and
-/// a rule's `setup` runs on one thread while another rule compiles. Each
-/// distinct component is compiled once per engine, however many entries use
-/// it. The results are in the entries' order; `None` for an entry not
-/// started because the run was interrupted.
+/// a rule's `setup` runs on one thread while another rule compiles. A
+/// component is compiled once per engine, however many entries use it
+/// (unless two of them start loading it at the same moment). The results
+/// are in the entries' order; `None` for an entry not started because the
+/// run was interrupted.
 fn load_entries(
     sandbox: &Sandbox,
     entries: &[Entry],
