@@ -23,7 +23,7 @@ use augur::{
     pack::Pack,
     report::{Report, Severity},
     run::{Inputs, Progress, RunOptions},
-    sandbox::{Roles, Sandbox},
+    sandbox::{Roles, Sandbox, parse_now},
     sanitize::escape,
 };
 use clap::{Args, Parser, Subcommand};
@@ -126,16 +126,6 @@ impl ThreadsArg {
     fn count(&self) -> usize {
         self.threads.map_or_else(RunOptions::all_cores, usize::from)
     }
-}
-
-/// `--now`: an RFC 3339 timestamp.
-fn parse_now(text: &str) -> Result<std::time::SystemTime, String> {
-    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("`{text}` is not an RFC 3339 time like 2026-11-21T09:00:00Z ({e})"))?;
-    if at.unix_timestamp() < 0 {
-        return Err(format!("`{text}` is before 1970"));
-    }
-    Ok(at.into())
 }
 
 #[derive(Args)]

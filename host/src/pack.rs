@@ -719,7 +719,7 @@ fn load_entry(
     let key = (
         digest,
         entry.limits.stack_kib,
-        crate::pool::fits(&entry.limits),
+        crate::pool::usable(&entry.limits),
     );
     let known = compiled.lock().unwrap().get(&key).cloned();
     let component = match known {

@@ -37,8 +37,14 @@ const CORE_INSTANCE_BYTES: usize = 4 << 20;
 /// space; `memory_mib` is the real bound).
 const MAX_MEMORY_BYTES: usize = 1 << 32;
 
+/// Whether calls under `limits` take their instances from the pool: it is
+/// on, and the limits fit its slots.
+pub(crate) fn usable(limits: &Limits) -> bool {
+    !disabled() && fits(limits)
+}
+
 /// Whether calls under `limits` fit the pool's slots.
-pub(crate) fn fits(limits: &Limits) -> bool {
+fn fits(limits: &Limits) -> bool {
     let pool = Limits::default();
     limits.max_memories <= pool.max_memories
         && limits.max_tables <= pool.max_tables
@@ -50,7 +56,7 @@ pub(crate) fn fits(limits: &Limits) -> bool {
 /// Whether the pool is turned off (`AUGUR_POOLING=off`): every call then
 /// allocates on demand, to compare the two or to run where reserving the
 /// pool's address space is refused.
-pub(crate) fn disabled() -> bool {
+fn disabled() -> bool {
     std::env::var("AUGUR_POOLING").is_ok_and(|v| v == "off" || v == "0")
 }
 

@@ -176,12 +176,11 @@ pub fn run_cases(
     options: &TestOptions,
 ) -> Result<Vec<CaseResult>, String> {
     let mut results = Vec::new();
-    let clock = sandbox.run_time();
+    let clock = std::time::UNIX_EPOCH + sandbox.run_time();
     for case in cases(dir)? {
-        let at = case_clock(&case)?;
-        sandbox.set_run_time(at.unwrap_or(std::time::UNIX_EPOCH + clock));
+        sandbox.set_run_time(case_clock(&case)?.unwrap_or(clock));
         let result = run_case(sandbox, origin, &case, options);
-        sandbox.set_run_time(std::time::UNIX_EPOCH + clock);
+        sandbox.set_run_time(clock);
         results.push(result?);
     }
     Ok(results)
@@ -193,16 +192,9 @@ fn case_clock(case: &Path) -> Result<Option<std::time::SystemTime>, String> {
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
-    let at =
-        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
-            .map_err(|e| {
-                format!(
-                    "{}: `{}` is not an RFC 3339 time like 2026-06-01T12:00:00Z ({e})",
-                    path.display(),
-                    text.trim()
-                )
-            })?;
-    Ok(Some(at.into()))
+    crate::sandbox::parse_now(text.trim())
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn run_case(

@@ -100,7 +100,7 @@ enum EngineUse {
 /// An engine for one wasm stack size, and its linker.
 struct EngineSet {
     stack_bytes: usize,
-    /// Asked for with limits that fit the instance pool ([`pool::fits`]),
+    /// Asked for with limits that fit the instance pool ([`pool::usable`]),
     /// for a component that does.
     fits_pool: bool,
     /// Its instances come from the pool (it may have been refused).
@@ -149,7 +149,10 @@ impl Sandbox {
             _ticker: ticker,
         };
         // Make the default engine now, so that a broken setup fails early.
-        sandbox.engine_set(Limits::default().stack_bytes(), !pool::disabled())?;
+        sandbox.engine_set(
+            Limits::default().stack_bytes(),
+            pool::usable(&Limits::default()),
+        )?;
         Ok(sandbox)
     }
 
@@ -323,7 +326,7 @@ impl Sandbox {
         if bytes[6..8] == [0, 0] {
             return Err(LoadError::CoreModule);
         }
-        let pooled = !pool::disabled() && pool::fits(limits);
+        let pooled = pool::usable(limits);
         match self.load_on(pooled, bytes, digest, limits) {
             // A component whose memories, tables or instance metadata do not
             // fit the pool's slots runs without the pool, where the limits
@@ -1543,6 +1546,17 @@ impl Roles {
             || (self.classifier && needed.classifier)
             || (self.correlator && needed.correlator)
     }
+}
+
+/// A run's time as `--now` (or a test case's `now.txt`) gives it: an RFC
+/// 3339 timestamp, not before 1970.
+pub fn parse_now(text: &str) -> Result<std::time::SystemTime, String> {
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time like 2026-11-21T09:00:00Z ({e})"))?;
+    if at.unix_timestamp() < 0 {
+        return Err(format!("`{text}` is before 1970"));
+    }
+    Ok(at.into())
 }
 
 /// A time as the sandbox's clock reads it. Times before 1970 are not a

@@ -19,8 +19,8 @@
 //!   the seeds' Python peer (`../shared/bench/seed_peers.py`) on the same
 //!   files;
 //! - the fixture corpus (every log under `tests/fixtures/*/jobs`,
-//!   `plugins/*/tests/cases` and `examples/jobs`), one call per log: what a CI run of ordinary jobs sees,
-//!   per-job costs included;
+//!   `plugins/*/tests/cases` and `examples/jobs`), one call per log: what a
+//!   CI run of ordinary jobs sees, per-job costs included;
 //! - one large log (the corpus repeated to `--large-mib`, 64 by default),
 //!   streamed from disk in windows: the scanning itself;
 //! - the whole classifier pack over that large log, with the process's peak
