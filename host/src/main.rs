@@ -9,6 +9,7 @@
 
 use std::{
     fmt::Write as _,
+    mem::ManuallyDrop,
     path::PathBuf,
     process::ExitCode,
     sync::atomic::{AtomicBool, Ordering},
@@ -229,12 +230,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         ),
         _ => None,
     };
-    let sandbox = match now {
-        Some(now) => Sandbox::at(now),
-        None => Sandbox::new(),
-    }
-    .map_err(|e| format!("{e:#}"))?
-    .with_cache(CompileCache::from_env());
+    let sandbox = ends_with_the_process(
+        match now {
+            Some(now) => Sandbox::at(now),
+            None => Sandbox::new(),
+        }
+        .map_err(|e| format!("{e:#}"))?
+        .with_cache(CompileCache::from_env()),
+    );
     handle_interrupts(&sandbox);
     match cli.command {
         Command::Run(args) => run_pack(&sandbox, args),
@@ -253,7 +256,25 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 
 /// The rules of the pack that play one of the `needed` roles: `--pack`,
 /// else the repository's own `augur.toml`, else the built-in pack.
-fn open_pack(sandbox: &Sandbox, arg: &PackArg, needed: Roles) -> Result<Pack, String> {
+///
+/// The pack lives until the process ends (see [`ends_with_the_process`]).
+fn open_pack(
+    sandbox: &Sandbox,
+    arg: &PackArg,
+    needed: Roles,
+) -> Result<ManuallyDrop<Pack>, String> {
+    find_pack(sandbox, arg, needed).map(ends_with_the_process)
+}
+
+/// What the process keeps to its end is left to the operating system to
+/// free: unmapping a pack's compiled code and the instance pool's address
+/// space thread by thread (each `munmap` interrupting every core to flush
+/// its TLB) was a tenth of a warm start; exiting frees it all at once.
+fn ends_with_the_process<T>(value: T) -> ManuallyDrop<T> {
+    ManuallyDrop::new(value)
+}
+
+fn find_pack(sandbox: &Sandbox, arg: &PackArg, needed: Roles) -> Result<Pack, String> {
     let found;
     let path = match &arg.pack {
         Some(path) if path.as_os_str() == "builtin" => return Ok(Pack::builtin(sandbox, needed)),

@@ -124,7 +124,7 @@ pub(crate) fn parse_severity(text: &str) -> Result<Severity, String> {
 
 /// A run's pack and inputs, loaded; and whether an input could not be read.
 pub(crate) struct Loaded {
-    pub(crate) pack: Pack,
+    pub(crate) pack: std::mem::ManuallyDrop<Pack>,
     pub(crate) inputs: Inputs,
     pub(crate) input_failed: bool,
     /// A rule the pack does not mark optional cannot load.
