@@ -42,16 +42,21 @@ pub fn exports_setup(exports: &[String]) -> bool {
         .any(|name| contract::export_version(name, "setup").is_some_and(contract::is_compatible))
 }
 
+/// An engine that can run `setup`, and its linker.
+pub(crate) type SetupEngine = (wasmtime::Engine, wasmtime::component::Linker<CallState>);
+
 /// `bytes` after its `setup` ran, compiled: `Ok(Err(..))` when the component
 /// cannot be snapshotted (a shape Wizer does not handle), in which case the
 /// caller compiles it as it is and calls pay for their own setup.
 ///
-/// `setup` runs in code from `setup_engine` (compiled fast, unoptimised, as
-/// it runs once); the snapshot is compiled for `engine`, which runs the calls.
+/// `setup` runs in code from the first of `setup_engines` that compiles the
+/// component and runs its `setup` to the end (they compile fast, as the code
+/// runs once; a later one compiles what an earlier one cannot, and its
+/// verdict is the one reported); the snapshot is compiled for `engine`,
+/// which runs the calls.
 pub(crate) fn prepare(
     sandbox: &Sandbox,
-    setup_engine: &wasmtime::Engine,
-    linker: &wasmtime::component::Linker<CallState>,
+    setup_engines: &[&SetupEngine],
     engine: &wasmtime::Engine,
     bytes: &[u8],
     limits: &Limits,
@@ -64,7 +69,60 @@ pub(crate) fn prepare(
         Ok(x) => x,
         Err(e) => return Ok(Err(format!("cannot be instrumented: {e:#}"))),
     };
-    let component = match sandbox.compile_bytes(setup_engine, &instrumented)? {
+    let mut tried = setup_engines.iter().peekable();
+    let (mut store, instance) = loop {
+        let Some(setup) = tried.next() else {
+            return Ok(Err("no engine to run its setup".into()));
+        };
+        match run_setup(sandbox, setup, &instrumented, limits) {
+            Ok(Ok(ran)) => break ran,
+            Err(LoadError::Interrupted) => return Err(LoadError::Interrupted),
+            Ok(Err(why)) if tried.peek().is_none() => return Ok(Err(why)),
+            Err(e) if tried.peek().is_none() => return Err(e),
+            Ok(Err(why)) => tracing::debug!("setup on the first engine: {why}; trying the next"),
+            Err(e) => tracing::debug!("setup on the first engine: {e}; trying the next"),
+        }
+    };
+    // Reading the state back is the host's work, not the rule's: unmetered.
+    store
+        .set_fuel(u64::MAX)
+        .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+    // The memories are read whole, past the rule's `output_bytes` (what it
+    // may hand the host in one call); `memory_mib` already bounds them.
+    store.set_hostcall_fuel(usize::MAX);
+    store
+        .data_mut()
+        .extend_deadline(Instant::now() + Duration::from_secs(600));
+    let mut state = Snapshotting {
+        store: &mut store,
+        instance,
+    };
+    // Wizer's accessors cannot fail on an instance it instrumented; if one
+    // does (Ctrl-C lands, say), the component is used without its snapshot.
+    let snapshot = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        block_on(wizer.snapshot_component(&cx, &mut state))
+    }));
+    let snapshot = match snapshot {
+        Ok(Some(Ok(bytes))) => bytes,
+        Ok(Some(Err(e))) => return Ok(Err(format!("cannot be snapshotted: {e:#}"))),
+        Ok(None) => return Ok(Err("the snapshot did not complete".into())),
+        Err(_) if sandbox.is_interrupted() => return Err(LoadError::Interrupted),
+        Err(_) => return Ok(Err("reading the instance's state failed".into())),
+    };
+    Ok(sandbox
+        .compile_bytes(engine, &snapshot)?
+        .map_err(|e| format!("the snapshot does not compile: {e:#}")))
+}
+
+/// Compiles the instrumented component on `setup` and runs its `setup`
+/// under the rule's limits: the store and instance after it.
+fn run_setup(
+    sandbox: &Sandbox,
+    (setup_engine, linker): &SetupEngine,
+    instrumented: &[u8],
+    limits: &Limits,
+) -> Result<Result<(Store<CallState>, Instance), String>, LoadError> {
+    let component = match sandbox.compile_bytes(setup_engine, instrumented)? {
         Ok(c) => c,
         Err(e) => {
             return Ok(Err(format!(
@@ -102,35 +160,7 @@ pub(crate) fn prepare(
             hint: "do only pure work in `setup` (build patterns and tables); log or print from the calls".into(),
         });
     }
-    // Reading the state back is the host's work, not the rule's: unmetered.
-    store
-        .set_fuel(u64::MAX)
-        .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
-    // The memories are read whole, past the rule's `output_bytes` (what it
-    // may hand the host in one call); `memory_mib` already bounds them.
-    store.set_hostcall_fuel(usize::MAX);
-    store
-        .data_mut()
-        .extend_deadline(Instant::now() + Duration::from_secs(600));
-    let mut state = Snapshotting {
-        store: &mut store,
-        instance,
-    };
-    // Wizer's accessors cannot fail on an instance it instrumented; if one
-    // does (Ctrl-C lands, say), the component is used without its snapshot.
-    let snapshot = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        block_on(wizer.snapshot_component(&cx, &mut state))
-    }));
-    let snapshot = match snapshot {
-        Ok(Some(Ok(bytes))) => bytes,
-        Ok(Some(Err(e))) => return Ok(Err(format!("cannot be snapshotted: {e:#}"))),
-        Ok(None) => return Ok(Err("the snapshot did not complete".into())),
-        Err(_) if sandbox.is_interrupted() => return Err(LoadError::Interrupted),
-        Err(_) => return Ok(Err("reading the instance's state failed".into())),
-    };
-    Ok(sandbox
-        .compile_bytes(engine, &snapshot)?
-        .map_err(|e| format!("the snapshot does not compile: {e:#}")))
+    Ok(Ok((store, instance)))
 }
 
 /// Drives a future whose every step completes at once (the snapshot's calls

@@ -93,8 +93,28 @@ const POOL_REFUSAL: &str = "pooling allocator";
 enum EngineUse {
     /// Running rules' calls, with instances from the pool or not.
     Call { pooled: bool },
-    /// Running a rule's `setup` once (see [`preinit`]).
-    Setup,
+    /// Running a rule's `setup` once (see [`preinit`]), in code compiled
+    /// by this compiler.
+    Setup(SetupCompiler),
+}
+
+/// Whether `setup` may run in Winch's code: `AUGUR_WINCH=off` leaves it to
+/// Cranelift, to compare the two (the state after `setup` is the same).
+fn winch_allowed() -> bool {
+    !std::env::var("AUGUR_WINCH").is_ok_and(|v| v == "off" || v == "0")
+}
+
+/// What compiles the code a rule's `setup` runs in: it runs once, so the
+/// compile is most of its cost. Tried in this order.
+#[derive(Clone, Copy, Debug)]
+enum SetupCompiler {
+    /// Winch, wasmtime's single-pass compiler: a fraction of Cranelift's
+    /// compile time, where it runs (x86-64 and AArch64) and for what it
+    /// compiles (no tail calls, exceptions or GC types).
+    Winch,
+    /// Cranelift unoptimised, for everything else: the verdict of record
+    /// when a setup fails under Winch.
+    Cranelift,
 }
 
 /// An engine for one wasm stack size, and its linker.
@@ -107,8 +127,9 @@ struct EngineSet {
     pooled: bool,
     engine: Engine,
     linker: Linker<CallState>,
-    /// The engine and linker that run rules' `setup`, made when first needed.
-    setup: std::sync::OnceLock<(Engine, Linker<CallState>)>,
+    /// The engines and linkers that run rules' `setup`, in the order to try
+    /// them, made when first needed.
+    setup: std::sync::OnceLock<Vec<preinit::SetupEngine>>,
 }
 
 impl Sandbox {
@@ -238,7 +259,10 @@ impl Sandbox {
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
         match kind {
-            EngineUse::Setup => {
+            EngineUse::Setup(SetupCompiler::Winch) => {
+                config.strategy(wasmtime::Strategy::Winch);
+            }
+            EngineUse::Setup(SetupCompiler::Cranelift) => {
                 config.cranelift_opt_level(wasmtime::OptLevel::None);
                 config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
             }
@@ -276,17 +300,27 @@ impl Sandbox {
         Ok((engine, linker))
     }
 
-    /// The setup engine of `set`, made when first needed.
-    fn setup_engine<'s>(
+    /// The engines that run `setup` for `set`, in the order to try them,
+    /// made when first needed. Winch is left out where it cannot make an
+    /// engine (another architecture, a CPU it does not support).
+    fn setup_engines<'s>(
         &self,
         set: &'s EngineSet,
-    ) -> Result<&'s (Engine, Linker<CallState>), LoadError> {
+    ) -> Result<&'s [preinit::SetupEngine], LoadError> {
         if let Some(made) = set.setup.get() {
             return Ok(made);
         }
-        let made = self
-            .new_engine(set.stack_bytes, EngineUse::Setup)
-            .map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let mut made = Vec::new();
+        if winch_allowed() {
+            match self.new_engine(set.stack_bytes, EngineUse::Setup(SetupCompiler::Winch)) {
+                Ok(winch) => made.push(winch),
+                Err(e) => tracing::debug!("no Winch engine for rules' setup: {e:#}"),
+            }
+        }
+        made.push(
+            self.new_engine(set.stack_bytes, EngineUse::Setup(SetupCompiler::Cranelift))
+                .map_err(|e| LoadError::Engine(format!("{e:#}")))?,
+        );
         Ok(set.setup.get_or_init(|| made))
     }
 
@@ -358,11 +392,10 @@ impl Sandbox {
                     if !preinit::exports_setup(&exports) {
                         return self.compile_bytes(&set.engine, bytes);
                     }
-                    let (setup_engine, setup_linker) = self.setup_engine(&set)?;
+                    let setup_engines: Vec<_> = self.setup_engines(&set)?.iter().collect();
                     match preinit::prepare(
                         self,
-                        setup_engine,
-                        setup_linker,
+                        &setup_engines,
                         &set.engine,
                         bytes,
                         limits,

@@ -241,3 +241,40 @@ fn an_unwritable_cache_is_said_once_and_the_run_goes_on() {
         out.stderr
     );
 }
+
+/// A rule's `setup` runs in code from Winch, which compiles in a fraction of
+/// Cranelift's time; the state it leaves, so the compiled component every
+/// call starts from, is the same byte for byte (an entry's name carries the
+/// checksum of its code).
+#[test]
+fn setup_leaves_the_same_state_whichever_compiler_ran_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("augur.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "[[rule]]\nbuiltin = \"failure-class\"\n\n[[rule]]\npath = {:?}\n",
+            crate::util::guest("setup-probe")
+        ),
+    )
+    .unwrap();
+    let warm = ["cache", "warm", "--pack", manifest.to_str().unwrap()];
+    let (winch, cranelift) = (dir.path().join("winch"), dir.path().join("cranelift"));
+    let out = augur_cached(&winch, &warm);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = augur_command()
+        .args(warm)
+        .env("AUGUR_CACHE_DIR", &cranelift)
+        .env("AUGUR_WINCH", "off")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let names = |cache: &Path| -> Vec<_> {
+        entries(cache)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&winch).len(), 2);
+    assert_eq!(names(&winch), names(&cranelift));
+}
