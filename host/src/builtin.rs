@@ -18,3 +18,15 @@ pub fn find(name: &str) -> Option<&'static BuiltinComponent> {
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+
+/// Where build.rs put the component of the test guest `name` (a crate of
+/// `tests/guests/`), for the end-to-end tests and the bench; not a rule of
+/// the pack.
+#[doc(hidden)]
+pub fn test_guest(name: &str) -> Option<std::path::PathBuf> {
+    include_str!(env!("AUGUR_TEST_GUESTS"))
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, path)| path.into())
+}

@@ -2,7 +2,6 @@
 //! read its JSON report.
 
 use std::{
-    collections::HashMap,
     io::Write,
     path::{Path, PathBuf},
     process::{Command, Stdio},
@@ -39,18 +38,8 @@ pub fn root() -> PathBuf {
 
 /// Paths of the test guests built by host/build.rs, by crate name.
 pub fn guest(name: &str) -> PathBuf {
-    static GUESTS: LazyLock<HashMap<String, PathBuf>> = LazyLock::new(|| {
-        std::fs::read_to_string(env!("AUGUR_TEST_GUESTS"))
-            .expect("the test-guest list written by build.rs")
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(n, p)| (n.to_owned(), PathBuf::from(p)))
-            .collect()
-    });
-    GUESTS
-        .get(name)
+    augur::builtin::test_guest(name)
         .unwrap_or_else(|| panic!("no test guest `{name}`; see tests/guests/"))
-        .clone()
 }
 
 /// A hostile rule written in WebAssembly text (`tests/guests/wat/<name>.wat`),

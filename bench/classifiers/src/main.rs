@@ -444,8 +444,9 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// What one (rule, input) call costs beyond the rule's work: each built-in
-/// classifier over empty logs, where it has nothing to do.
+/// What one (rule, input) call costs beyond the rule's work: a rule that
+/// does nothing (`tests/guests/idle`), then each built-in classifier, over
+/// empty logs, where it has nothing to do.
 fn overhead(sandbox: &Sandbox, seconds: f64) {
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
@@ -463,8 +464,17 @@ fn overhead(sandbox: &Sandbox, seconds: f64) {
         "\nper-call overhead (a fresh instance per call, over {} empty logs, one thread):",
         jobs.len()
     );
-    for (id, _) in RULES {
-        let pack = pack_of(sandbox, &[id]);
+    let noop = augur::builtin::test_guest("idle").map(|path| {
+        let manifest = dir.path().join("idle.toml");
+        std::fs::write(&manifest, format!("[[rule]]\npath = {path:?}\n")).unwrap();
+        let pack = Pack::open(sandbox, &manifest, augur::sandbox::Roles::ALL).unwrap();
+        assert!(pack.failures.is_empty(), "the no-op rule failed to load");
+        ("no-op rule", pack)
+    });
+    let packs = noop
+        .into_iter()
+        .chain(RULES.iter().map(|(id, _)| (*id, pack_of(sandbox, &[id]))));
+    for (id, pack) in packs {
         let per_run = time(seconds, || {
             std::hint::black_box(run_pack(sandbox, &pack, &jobs, 1));
         });
