@@ -33,6 +33,26 @@ impl From<augur_sdk::Severity> for WitSeverity {
     }
 }
 
+impl From<crate::report::EvidenceOut> for WitEvidence {
+    fn from(e: crate::report::EvidenceOut) -> WitEvidence {
+        WitEvidence {
+            source: e.source,
+            locator: e.locator,
+            excerpt: e.excerpt,
+        }
+    }
+}
+
+impl From<WitEvidence> for crate::report::EvidenceOut {
+    fn from(e: WitEvidence) -> crate::report::EvidenceOut {
+        crate::report::EvidenceOut {
+            source: e.source,
+            locator: e.locator,
+            excerpt: e.excerpt,
+        }
+    }
+}
+
 impl From<WitSeverity> for augur_sdk::Severity {
     fn from(s: WitSeverity) -> augur_sdk::Severity {
         use augur_sdk::Severity as S;

@@ -378,15 +378,7 @@ impl GivenFinding {
                 title: self.title,
                 message: self.message,
                 fingerprint: self.fingerprint,
-                evidence: self
-                    .evidence
-                    .into_iter()
-                    .map(|e| contract::WitEvidence {
-                        source: e.source,
-                        locator: e.locator,
-                        excerpt: e.excerpt,
-                    })
-                    .collect(),
+                evidence: self.evidence.into_iter().map(Into::into).collect(),
                 actions: self.actions,
                 data: self
                     .data

@@ -26,8 +26,8 @@ use crate::{
     pack::{FailurePolicy, Pack, PackRule},
     prefilter::Prefilter,
     report::{
-        ErrorOut, EvidenceOut, FindingOut, InputStats, Interruption, LogOut, Report, RuleStats,
-        Stats, WarningOut,
+        ErrorOut, FindingOut, InputStats, Interruption, LogOut, Report, RuleStats, Stats,
+        WarningOut,
     },
     sandbox::{CallError, CallOutcome, Sandbox},
 };
@@ -914,15 +914,7 @@ fn reported_finding(f: &FindingOut) -> contract::ReportedFinding {
             title: f.title.clone(),
             message: f.message.clone(),
             fingerprint: f.fingerprint.clone(),
-            evidence: f
-                .evidence
-                .iter()
-                .map(|e| contract::WitEvidence {
-                    source: e.source.clone(),
-                    locator: e.locator.clone(),
-                    excerpt: e.excerpt.clone(),
-                })
-                .collect(),
+            evidence: f.evidence.iter().cloned().map(Into::into).collect(),
             actions: f.actions.clone(),
             data: f.data.to_string(),
         },
@@ -1307,15 +1299,7 @@ fn validate(
         fingerprint: f.fingerprint,
         input: view.name().to_owned(),
         repo: view.repo().map(str::to_owned),
-        evidence: f
-            .evidence
-            .into_iter()
-            .map(|e| EvidenceOut {
-                source: e.source,
-                locator: e.locator,
-                excerpt: e.excerpt,
-            })
-            .collect(),
+        evidence: f.evidence.into_iter().map(Into::into).collect(),
         actions: f.actions,
         data,
         baseline: None,

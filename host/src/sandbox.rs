@@ -393,13 +393,7 @@ impl Sandbox {
                         return self.compile_bytes(&set.engine, bytes);
                     }
                     let setup_engines: Vec<_> = self.setup_engines(&set)?.iter().collect();
-                    match preinit::prepare(
-                        self,
-                        &setup_engines,
-                        &set.engine,
-                        bytes,
-                        limits,
-                    )? {
+                    match preinit::prepare(self, &setup_engines, &set.engine, bytes, limits)? {
                         Ok(prepared) => Ok(Ok(prepared)),
                         Err(why) => {
                             tracing::warn!(

@@ -276,7 +276,11 @@ fn setup_leaves_the_same_state_whichever_compiler_ran_it() {
         .env("AUGUR_WINCH", "off")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let names = |cache: &Path| -> Vec<_> {
         entries(cache)
             .iter()
