@@ -57,7 +57,13 @@ fn fits(limits: &Limits) -> bool {
 /// allocates on demand, to compare the two or to run where reserving the
 /// pool's address space is refused.
 fn disabled() -> bool {
-    std::env::var("AUGUR_POOLING").is_ok_and(|v| v == "off" || v == "0")
+    switched_off("AUGUR_POOLING")
+}
+
+/// Whether the environment variable `var` turns something off (`off` or
+/// `0`): the switches that exist to compare a speed-up with its absence.
+pub(crate) fn switched_off(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| v == "off" || v == "0")
 }
 
 /// The pooling allocator's configuration for `slots` concurrent instances.

@@ -56,7 +56,7 @@ pub(crate) type SetupEngine = (wasmtime::Engine, wasmtime::component::Linker<Cal
 /// which runs the calls.
 pub(crate) fn prepare(
     sandbox: &Sandbox,
-    setup_engines: &[&SetupEngine],
+    setup_engines: &[SetupEngine],
     engine: &wasmtime::Engine,
     bytes: &[u8],
     limits: &Limits,

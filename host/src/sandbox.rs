@@ -101,7 +101,7 @@ enum EngineUse {
 /// Whether `setup` may run in Winch's code: `AUGUR_WINCH=off` leaves it to
 /// Cranelift, to compare the two (the state after `setup` is the same).
 fn winch_allowed() -> bool {
-    !std::env::var("AUGUR_WINCH").is_ok_and(|v| v == "off" || v == "0")
+    !pool::switched_off("AUGUR_WINCH")
 }
 
 /// What compiles the code a rule's `setup` runs in: it runs once, so the
@@ -392,8 +392,8 @@ impl Sandbox {
                     if !preinit::exports_setup(&exports) {
                         return self.compile_bytes(&set.engine, bytes);
                     }
-                    let setup_engines: Vec<_> = self.setup_engines(&set)?.iter().collect();
-                    match preinit::prepare(self, &setup_engines, &set.engine, bytes, limits)? {
+                    let setup_engines = self.setup_engines(&set)?;
+                    match preinit::prepare(self, setup_engines, &set.engine, bytes, limits)? {
                         Ok(prepared) => Ok(Ok(prepared)),
                         Err(why) => {
                             tracing::warn!(

@@ -258,29 +258,23 @@ fn setup_leaves_the_same_state_whichever_compiler_ran_it() {
         ),
     )
     .unwrap();
-    let warm = ["cache", "warm", "--pack", manifest.to_str().unwrap()];
+    // `augur cache warm` into `cache`, with one more variable set.
+    let warm = |cache: &Path, (var, value): (&str, &str)| {
+        let out = augur_command()
+            .args(["cache", "warm", "--pack", manifest.to_str().unwrap()])
+            .env("AUGUR_CACHE_DIR", cache)
+            .env(var, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    };
     let (winch, cranelift) = (dir.path().join("winch"), dir.path().join("cranelift"));
-    let out = augur_command()
-        .args(warm)
-        .env("AUGUR_CACHE_DIR", &winch)
-        .env("AUGUR_LOG", "augur=debug")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = warm(&winch, ("AUGUR_LOG", "augur=debug"));
     // Winch ran both setups: none fell back to Cranelift.
     assert!(!stderr.contains("trying the next"), "{stderr}");
-    let out = augur_command()
-        .args(warm)
-        .env("AUGUR_CACHE_DIR", &cranelift)
-        .env("AUGUR_WINCH", "off")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    warm(&cranelift, ("AUGUR_WINCH", "off"));
     let names = |cache: &Path| -> Vec<_> {
         entries(cache)
             .iter()
